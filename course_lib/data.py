@@ -1,0 +1,78 @@
+"""Every dataset of the course, offline: generated here or bundled with scikit-learn.
+
+Nothing in this module downloads anything.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .utils import as_scalar
+
+
+def _rng(rng) -> np.random.Generator:
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    return rng
+
+
+def diabetes(standardize: bool = True):
+    """scikit-learn's bundled diabetes data: ``A`` (442, 10) and ``y`` (442,).
+
+    With ``standardize`` the columns of ``A`` have mean 0 and variance 1 and ``y`` has mean 0.
+    """
+    from sklearn.datasets import load_diabetes
+    A, y = load_diabetes(return_X_y=True, scaled=False)
+    A, y = A.astype(np.float64), y.astype(np.float64)
+    if standardize:
+        A = (A - A.mean(0)) / A.std(0)
+        y = y - y.mean()
+    return A, y
+
+
+def digits():
+    """scikit-learn's bundled 8x8 digits: images ``X`` (1797, 8, 8) in [0, 1] and labels ``y``."""
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    return d.images.astype(np.float64) / 16.0, d.target.astype(np.int64)
+
+
+def gaussian_blobs(n: int = 200, separation: float = 2.0, rng=None):
+    """Two Gaussian clouds in the plane, labels in {0, 1}: ``X`` (n, 2), ``y`` (n,).
+
+    Class ``c`` is drawn from N(±(separation/2) * (1, 1)/sqrt(2), I) with equal probability.
+    """
+    n = int(as_scalar(n, "n", positive=True, integer=True))
+    separation = as_scalar(separation, "separation", nonnegative=True)
+    rng = _rng(rng)
+    y = rng.integers(0, 2, size=n)
+    centre = separation / 2 * np.array([1.0, 1.0]) / np.sqrt(2)
+    X = rng.standard_normal((n, 2)) + np.where(y[:, None] == 1, centre, -centre)
+    return X, y
+
+
+def two_moons(n: int = 200, noise: float = 0.1, rng=None):
+    """Two interleaved half circles, labels in {0, 1}: ``X`` (n, 2), ``y`` (n,)."""
+    n = int(as_scalar(n, "n", positive=True, integer=True))
+    noise = as_scalar(noise, "noise", nonnegative=True)
+    rng = _rng(rng)
+    y = rng.integers(0, 2, size=n)
+    t = rng.uniform(0, np.pi, size=n)
+    X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def random_quadratic(n: int, kappa: float, rng=None, mu: float = 1.0):
+    """A symmetric positive definite ``A`` (n, n) with eigenvalues spread log-uniformly in [mu, kappa*mu]
+    (both ends included) in a random orthonormal basis, and a random ``b`` (n,)."""
+    n = int(as_scalar(n, "n", positive=True, integer=True))
+    kappa = as_scalar(kappa, "kappa", positive=True)
+    if kappa < 1:
+        raise ValueError(f"kappa must be >= 1, got {kappa}")
+    mu = as_scalar(mu, "mu", positive=True)
+    rng = _rng(rng)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    eig = mu * np.logspace(0, np.log10(kappa), n) if n > 1 else np.array([mu])
+    A = (Q * eig) @ Q.T
+    return (A + A.T) / 2, rng.standard_normal(n)

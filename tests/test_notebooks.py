@@ -1,0 +1,70 @@
+"""House rules of the stored notebooks (lectures and solution sheets are committed executed)."""
+import re
+
+import pytest
+
+from tests._helpers import EXECUTED, EXERCISES, LECTURES, ROOT, code_cells, load, repository_url, source
+
+SETUP_HEAD = [
+    "# Setup: on Colab only, install course_lib; then imports, one seed, the device.",
+    "import sys",
+    'if "google.colab" in sys.modules:',
+    '    %pip install -q "course_lib @ git+{url}"',
+]
+ids = lambda paths: [p.relative_to(ROOT).as_posix() for p in paths]  # noqa: E731
+
+
+def test_there_are_notebooks():
+    assert LECTURES, "no lecture notebook in notebooks/"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
+def test_executed_in_order_without_errors(path):
+    cells = code_cells(load(path))
+    counts = [c.get("execution_count") for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), \
+        f"execution counts {counts[:10]}...: run `make execute NB={path.relative_to(ROOT)}`"
+    for i, c in enumerate(cells):
+        for o in c.get("outputs", []):
+            assert o["output_type"] != "error", f"code cell {i} stores an error: {o.get('ename')}"
+            data = o.get("data", {})
+            text = "".join(data.get("text/plain", ""))
+            stray = "image/png" not in data and re.match(r"<Figure size|\[?<matplotlib|Text\(", text)
+            assert not stray, f"code cell {i} prints {text[:60]!r}: end plotting cells with plt.show()"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
+def test_size_below_4mb(path):
+    assert path.stat().st_size < 4_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
+def test_title_and_canonical_setup_cell(path):
+    nb = load(path)
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown", "the first cell is the title cell"
+    assert re.match(r"# \d\d · \S", source(first)), "the title cell starts with `# NN · Title`"
+    setup = source(code_cells(nb)[0]).splitlines()
+    head = [line.format(url=repository_url()) for line in SETUP_HEAD]
+    assert setup[: len(head)] == head, "the setup cell starts with the canonical Colab install lines"
+    rest = [line for line in setup[len(head):] if line.strip() and not line.lstrip().startswith("#")]
+    assert sum("seed_everything(" in line for line in rest) == 1, "one seed, set by seed_everything"
+    assert any("default_device()" in line for line in rest), "the device comes from default_device()"
+    for line in rest:
+        ok = (line.startswith(("import ", "from ")) or re.match(r"(rng|device) = ", line))
+        assert ok, f"the setup cell holds only imports, the seed and the device, not {line!r}"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
+def test_student_sheets_have_no_outputs(path):
+    for c in code_cells(load(path)):
+        assert not c.get("outputs") and c.get("execution_count") is None
+
+
+def test_every_notebook_is_in_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in LECTURES + EXERCISES:
+        stem = path.relative_to(ROOT).with_suffix("").as_posix()
+        assert f"file: {stem}" in toc, f"{stem} is missing from _toc.yml"
+    for chapter in LECTURES:
+        assert f"file: book/{chapter.stem}" in toc
