@@ -35,6 +35,8 @@ book-strict: assets
 
 test: assets
 	$(PY) -m pytest -n 2 --dist loadfile
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  echo "\n!!! WARNING: Chromium is not installed: the offline-rendering test of the website was SKIPPED !!!\n"
 
 test-fast: install
 	$(PY) -m pytest -n 2 --dist loadfile tests -m "not browser and not book"

@@ -55,6 +55,40 @@ def test_title_and_canonical_setup_cell(path):
         assert ok, f"the setup cell holds only imports, the seed and the device, not {line!r}"
 
 
+def display_math_problems(text: str) -> list:
+    """Line numbers of `$$` blocks that are not separated from the text by blank lines."""
+    lines, inside, bad = text.split("\n"), False, []
+    blank = lambda n: n < 0 or n >= len(lines) or not lines[n].strip()  # noqa: E731
+    for j, line in enumerate(lines):
+        s = line.strip()
+        opens = not inside and s.startswith("$$")
+        closes = (inside or (opens and len(s) > 4)) and s.endswith("$$")
+        if opens and not blank(j - 1):
+            bad.append(j + 1)
+        if closes and not blank(j + 1):
+            bad.append(j + 1)
+        if opens and not closes:
+            inside = True
+        elif closes:
+            inside = False
+    return bad
+
+
+def test_display_math_check_itself():
+    assert display_math_problems("text\n\n$$\nx\n$$\n\nmore") == []
+    assert display_math_problems("text\n$$\nx\n$$\nmore") == [2, 4]
+    assert display_math_problems("a\n\n$$x = 1$$\nb") == [3]
+
+
+@pytest.mark.parametrize("path", EXECUTED + EXERCISES, ids=ids(EXECUTED + EXERCISES))
+def test_display_math_stands_in_its_own_paragraph(path):
+    """`$$` blocks need a blank line around them, or MyST (the website) mangles the paragraph."""
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] == "markdown":
+            bad = display_math_problems(source(cell))
+            assert not bad, f"markdown cell {i}: put blank lines around the $$ block(s) at line(s) {bad}"
+
+
 @pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
 def test_student_sheets_have_no_outputs(path):
     for c in code_cells(load(path)):
