@@ -91,6 +91,8 @@ def check_gradient(f: Callable, grad_f: Callable, points: Iterable, name: str | 
         want = _fd_gradient(f, x, h)
         if got.shape != want.shape:
             _fail(f"{name} has shape {got.shape}, expected {want.shape} (the shape of x)")
+        if not np.all(np.isfinite(got)):
+            _fail(f"{name} contains NaN or inf on test point {i}")
         err = np.abs(got - want)
         bad = err > atol + rtol * np.abs(want)
         if np.any(bad):
@@ -112,6 +114,8 @@ def check_jacobian(F: Callable, jac_F: Callable, points: Iterable, name: str | N
         got = _as_result(jac_F(x.copy()), name)
         if got.shape != want.shape:
             _fail(f"{name} has shape {got.shape}, expected {want.shape} = (outputs, inputs)")
+        if not np.all(np.isfinite(got)):
+            _fail(f"{name} contains NaN or inf on test point {i}")
         err = np.abs(got - want)
         bad = err > atol + rtol * np.abs(want)
         if np.any(bad):

@@ -63,3 +63,11 @@ def test_check_close():
     checks.check_close(np.pi, np.pi)
     with pytest.raises(AssertionError, match=r"\(3 vs 3.14159 expected\)"):
         checks.check_close(3.0, np.pi, rtol=1e-3)
+
+
+def test_non_finite_answers_are_reported():
+    f = lambda x: np.sum(x**2)  # noqa: E731
+    with pytest.raises(AssertionError, match="NaN or inf on test point 0"):
+        checks.check_gradient(f, lambda x: np.full_like(x, np.nan), [np.ones(3)], name="g")
+    with pytest.raises(AssertionError, match="NaN or inf"):
+        checks.check_jacobian(lambda x: x, lambda x: np.full((2, 2), np.inf), [np.ones(2)], name="J")
