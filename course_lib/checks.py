@@ -42,14 +42,13 @@ def _compare(got, want, name: str, where: str, rtol: float, atol: float) -> None
             _fail(f"{name} has shape {got.shape}, expected {want.shape}{where}")
     if not np.all(np.isfinite(got)):
         _fail(f"{name} contains NaN or inf{where}")
-    err = np.abs(got - want)
-    bad = err > atol + rtol * np.abs(want)
-    if np.any(bad):
-        idx = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape)) if got.ndim else ()
+    idx = _worst(got, want, rtol, atol) if got.ndim else (None if np.isclose(got, want, rtol, atol) else ())
+    if idx is not None:
+        n_bad = int(np.sum(np.abs(got - want) > atol + rtol * np.abs(want)))
         coord = f" at coordinate {idx[0] if len(idx) == 1 else idx}" if idx else ""
-        g, w = got[idx] if idx else float(got), want[idx] if idx else float(want)
+        g, w = (got[idx], want[idx]) if idx else (float(got), float(want))
         _fail(f"{name} is wrong{coord} ({g:.6g} vs {w:.6g} expected){where}; "
-              f"{int(bad.sum())} of {bad.size} entries differ")
+              f"{n_bad} of {got.size} entries differ")
 
 
 def check_close(value, expected, name: str = "your answer", rtol: float = 1e-6,
@@ -67,6 +66,27 @@ def check_function(student: Callable, reference: Callable, inputs: Iterable,
     for i, args in enumerate(inputs):
         _compare(student(*args), reference(*args), name, f" on test input {i}", rtol, atol)
     print(f"{OK} {name} agrees with the reference on {len(inputs)} test inputs")
+
+
+def _worst(got: np.ndarray, want: np.ndarray, rtol: float, atol: float):
+    """Index (tuple of ints) of the entry that misses the tolerance by the most, or None."""
+    err = np.abs(got - want)
+    bad = err > atol + rtol * np.abs(want)
+    if not np.any(bad):
+        return None
+    return tuple(int(i) for i in np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape))
+
+
+def _against_fd(got, want, name: str, i: int, rtol: float, atol: float, where: str, shape_hint: str):
+    if got.shape != want.shape:
+        _fail(f"{name} has shape {got.shape}, expected {want.shape} {shape_hint}")
+    if not np.all(np.isfinite(got)):
+        _fail(f"{name} contains NaN or inf on test point {i}")
+    idx = _worst(got, want, rtol, atol)
+    if idx is not None:
+        at = where.format(idx[0] if len(idx) == 1 else idx)
+        _fail(f"{name} differs from finite differences at {at} ({got[idx]:.6g} vs {want[idx]:.6g}) "
+              f"on test point {i}")
 
 
 def _fd_gradient(f: Callable, x: np.ndarray, h: float) -> np.ndarray:
@@ -87,19 +107,9 @@ def check_gradient(f: Callable, grad_f: Callable, points: Iterable, name: str | 
     name = name or getattr(grad_f, "__name__", "your gradient")
     points = [np.asarray(p, dtype=np.float64) for p in points]
     for i, x in enumerate(points):
-        got = _as_result(grad_f(x.copy()), name)
         want = _fd_gradient(f, x, h)
-        if got.shape != want.shape:
-            _fail(f"{name} has shape {got.shape}, expected {want.shape} (the shape of x)")
-        if not np.all(np.isfinite(got)):
-            _fail(f"{name} contains NaN or inf on test point {i}")
-        err = np.abs(got - want)
-        bad = err > atol + rtol * np.abs(want)
-        if np.any(bad):
-            idx = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape))
-            coord = idx[0] if len(idx) == 1 else idx
-            _fail(f"{name} differs from finite differences at coordinate {coord} "
-                  f"({got[idx]:.6g} vs {want[idx]:.6g}) on test point {i}")
+        got = _as_result(grad_f(x.copy()), name)
+        _against_fd(got, want, name, i, rtol, atol, "coordinate {}", "(the shape of x)")
     print(f"{OK} {name} matches finite differences at {len(points)} test points")
 
 
@@ -112,16 +122,7 @@ def check_jacobian(F: Callable, jac_F: Callable, points: Iterable, name: str | N
         m = np.atleast_1d(np.asarray(F(x), dtype=np.float64)).size
         want = np.stack([_fd_gradient(lambda z: np.atleast_1d(F(z))[r], x, h) for r in range(m)])
         got = _as_result(jac_F(x.copy()), name)
-        if got.shape != want.shape:
-            _fail(f"{name} has shape {got.shape}, expected {want.shape} = (outputs, inputs)")
-        if not np.all(np.isfinite(got)):
-            _fail(f"{name} contains NaN or inf on test point {i}")
-        err = np.abs(got - want)
-        bad = err > atol + rtol * np.abs(want)
-        if np.any(bad):
-            r, c = (int(i) for i in np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape))
-            _fail(f"{name} differs from finite differences at entry ({r}, {c}) "
-                  f"({got[r, c]:.6g} vs {want[r, c]:.6g}) on test point {i}")
+        _against_fd(got, want, name, i, rtol, atol, "entry {}", "= (outputs, inputs)")
     print(f"{OK} {name} matches finite differences at {len(points)} test points")
 
 
