@@ -7,6 +7,9 @@ both sides before comparing.
 import os
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
+# pytest-xdist runs two workers on two cores: one BLAS/OpenMP thread each (inherited by nbval's kernels).
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
 
 try:
     from nbval.plugin import IPyNbCell
