@@ -76,3 +76,27 @@ def random_quadratic(n: int, kappa: float, rng=None, mu: float = 1.0):
     eig = mu * np.logspace(0, np.log10(kappa), n) if n > 1 else np.array([mu])
     A = (Q * eig) @ Q.T
     return (A + A.T) / 2, rng.standard_normal(n)
+
+
+def photo(name: str = "china.jpg", top: int = 60, left: int = 80, size: int = 256, factor: int = 2):
+    """A grey square crop of one of scikit-learn's two bundled photographs, in [0, 1].
+
+    ``name`` is ``"china.jpg"`` (427 x 640, a pagoda; the default crop frames it) or
+    ``"flower.jpg"``.  The crop ``[top:top+size, left:left+size]`` of the grey image (mean of the RGB
+    channels) is averaged over ``factor x factor`` blocks: the result is ``(size // factor, size // factor)``.
+    """
+    from sklearn.datasets import load_sample_image
+    if name not in ("china.jpg", "flower.jpg"):
+        raise ValueError(f"name must be 'china.jpg' or 'flower.jpg', got {name!r}")
+    top = int(as_scalar(top, "top", nonnegative=True, integer=True))
+    left = int(as_scalar(left, "left", nonnegative=True, integer=True))
+    size = int(as_scalar(size, "size", positive=True, integer=True))
+    factor = int(as_scalar(factor, "factor", positive=True, integer=True))
+    img = load_sample_image(name).astype(np.float64).mean(axis=2) / 255.0
+    if top + size > img.shape[0] or left + size > img.shape[1]:
+        raise ValueError(f"the crop [{top}:{top + size}, {left}:{left + size}] leaves the image {img.shape}")
+    if size % factor:
+        raise ValueError(f"size must be a multiple of factor, got size={size}, factor={factor}")
+    crop = img[top:top + size, left:left + size]
+    m = size // factor
+    return crop.reshape(m, factor, m, factor).mean(axis=(1, 3))

@@ -27,6 +27,8 @@ def execute(path: Path) -> float:
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
     os.environ["PYTHONHASHSEED"] = "0"
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # as in the tests: one thread, reproducible timings
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", record_timing=False,
                             store_widget_state=True, resources={"metadata": {"path": str(path.parent)}})
