@@ -10,6 +10,7 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 # pytest-xdist runs two workers on two cores: one BLAS/OpenMP thread each (inherited by nbval's kernels).
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads must not spin on 2 shared cores
 
 try:
     from nbval.plugin import IPyNbCell

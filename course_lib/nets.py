@@ -1,0 +1,550 @@
+"""Neural networks written out in PyTorch: MLPs, a small CNN, ResNets, attention, a tiny transformer
+(Chapter 4; Chapter 5 builds on the same pieces).
+
+Public API (names and meanings are stable: other chapters import them)
+
+Builders — each returns a ``torch.nn.Module`` in float32 (call ``.double()`` for float64 checks);
+``activation`` is a name (``"relu"``, ``"tanh"``, ``"gelu"``, ``"sigmoid"``, ``"identity"``), an
+``nn.Module`` or any callable acting entrywise on tensors.
+
+* ``mlp(widths, activation="relu", bias=True)`` — ``x_{k+1} = σ(W_k x_k + b_k)`` through
+  ``widths = [d_in, h_1, ..., h_L, d_out]``, no activation after the last layer.
+* ``small_cnn(n_classes=10, channels=(16, 32), in_channels=1, image_size=8)`` — two stages
+  ``3x3 conv → ReLU → 2x2 max-pool`` and a linear head; input ``(B, in_channels, H, W)``.
+* ``plain_net(d_in, width, depth, d_out, activation="relu")`` — ``depth`` hidden layers
+  ``x_{t+1} = σ(W_t x_t + b_t)`` of the same width.
+* ``ResidualBlock(width, scale=1.0, activation="relu")`` — ``x + scale * (W_2 σ(W_1 x + b_1) + b_2)``.
+* ``resnet(d_in, width, depth, d_out, scale=1.0, activation="relu")`` — linear embedding, ``depth``
+  residual blocks, linear head (the same parameter count per block as two layers of ``plain_net``).
+
+Attention — tensors ``(..., L, d)``; masks are boolean (``True`` = may attend, as in
+``torch.nn.functional.scaled_dot_product_attention``) or float (added to the scores).
+
+* ``attention(q, k, v, mask=None, causal=False)`` → ``(out, weights)``,
+  ``out = softmax(q kᵀ/√d + M) v``, ``weights`` the softmax matrix (rows sum to one).
+* ``MultiHeadAttention(d_model, n_heads, bias=True)`` — self-attention with ``n_heads`` heads of
+  size ``d_model // n_heads``; ``forward(x, mask=None, causal=False)``; the attention weights of the
+  last call are kept in ``.weights`` with shape ``(B, n_heads, L, L)``.
+* ``sinusoidal_positions(n_positions, d_model)`` — the ``(n_positions, d_model)`` encodings
+  ``P[t, 2i] = sin(t / 10000^{2i/d})``, ``P[t, 2i+1] = cos(t / 10000^{2i/d})``.
+* ``TransformerBlock(d_model, n_heads, d_ff=None, causal=False)`` — pre-norm block
+  ``h = x + MHA(LN(x))``, ``out = h + MLP(LN(h))``.
+* ``TinyTransformer(vocab_size, d_model, n_heads, n_layers, max_len, d_ff=None,
+  positions="sinusoidal", causal=False, n_out=None)`` — tokens ``(B, L)`` → logits ``(B, L, n_out)``;
+  ``positions`` is ``"sinusoidal"``, ``"learned"`` or ``None``; ``.attention_maps()`` lists the
+  weights of each layer from the last forward pass.
+
+Convolution as a matrix
+
+* ``conv1d_matrix(w, n, padding=0, circular=False)`` — the ``(n_out, n)`` Toeplitz (or circulant)
+  matrix ``M`` with ``M @ x == conv1d(x, w)`` (PyTorch's cross-correlation).
+
+Training (seeded, with a ``tqdm`` progress bar; runs on the device the model lives on)
+
+* ``train(model, X, y, n_steps, batch_size=64, lr=1e-3, loss="cross_entropy", optimizer="adam",
+  weight_decay=0.0, seed=0, progress=True, desc="training")`` → ``np.ndarray`` of the minibatch
+  losses, one per step; ``"adam"`` and ``"sgd"`` are written out (same iterates as ``torch.optim``).
+* ``evaluate(model, X, y, loss="cross_entropy")`` → the loss on the whole set (a float).
+* ``accuracy(model, X, y)`` → the fraction of ``argmax`` predictions equal to ``y``.
+* ``count_parameters(model)`` → the number of trainable scalars.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.utils import as_array, as_scalar
+
+__all__ = [
+    "MultiHeadAttention",
+    "ResidualBlock",
+    "TinyTransformer",
+    "TransformerBlock",
+    "accuracy",
+    "attention",
+    "conv1d_matrix",
+    "count_parameters",
+    "evaluate",
+    "mlp",
+    "plain_net",
+    "resnet",
+    "sinusoidal_positions",
+    "small_cnn",
+    "train",
+]
+
+
+# ----------------------------------------------------------------------------- validation helpers
+
+def _int(x, name, minimum=1):
+    v = as_scalar(x, name, integer=True)
+    if v < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
+    return int(v)
+
+
+class _Lambda(nn.Module):
+    """Wrap an entrywise function ``f`` (e.g. ``lambda t: t**2``) as a module."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid,
+                "identity": nn.Identity}
+
+
+def _activation(activation, name="activation") -> nn.Module:
+    """A fresh module for ``activation`` (a name, a module, a module class or a callable)."""
+    if isinstance(activation, str):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"{name} must be one of {sorted(_ACTIVATIONS)} or a callable, got {activation!r}")
+        return _ACTIVATIONS[activation]()
+    if isinstance(activation, nn.Module):
+        return activation
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation()
+    if callable(activation):
+        return _Lambda(activation)
+    raise ValueError(f"{name} must be a name, a torch module or a callable, got {type(activation).__name__}")
+
+
+# ----------------------------------------------------------------------------- builders
+
+def mlp(widths, activation="relu", bias: bool = True) -> nn.Sequential:
+    """Multi-layer perceptron ``x_{k+1} = σ(W_k x_k + b_k)``, ``k = 0..L``, linear last layer.
+
+    ``widths = [d_in, h_1, ..., h_L, d_out]`` (at least two entries; ``[d_in, d_out]`` is a linear
+    model). PyTorch's default initialisation: entries of ``W_k`` uniform in ``±1/sqrt(fan_in)``.
+    """
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < 2:
+        raise ValueError(f"widths must be a sequence [d_in, ..., d_out] of length >= 2, got {widths!r}")
+    widths = [_int(w, "widths") for w in widths]
+    _activation(activation)  # validate it even when there is no hidden layer
+    layers = []
+    for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(a, b, bias=bias))
+        if k < len(widths) - 2:
+            layers.append(_activation(activation))
+    return nn.Sequential(*layers)
+
+
+def small_cnn(n_classes: int = 10, channels=(16, 32), in_channels: int = 1, image_size: int = 8) -> nn.Sequential:
+    """A LeNet-style network for small images, input ``(B, in_channels, image_size, image_size)``.
+
+    ``conv3x3(padding 1) → ReLU → maxpool 2`` twice (the image side halves each time), then a linear
+    layer from the flattened feature maps to ``n_classes`` logits. The first module (``net[0]``) is
+    the first convolution: its ``weight`` holds the learned filters, shape ``(channels[0], in_channels, 3, 3)``.
+    """
+    n_classes = _int(n_classes, "n_classes")
+    in_channels = _int(in_channels, "in_channels")
+    image_size = _int(image_size, "image_size", minimum=4)
+    if isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__") or len(channels) != 2:
+        raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}")
+    c1, c2 = (_int(c, "channels") for c in channels)
+    side = image_size // 4
+    return nn.Sequential(
+        nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(c2 * side * side, n_classes),
+    )
+
+
+def plain_net(d_in: int, width: int, depth: int, d_out: int, activation="relu") -> nn.Sequential:
+    """A plain deep network: ``depth`` hidden layers of size ``width``, then a linear head.
+
+    ``x_1 = σ(W_0 x + b_0)``, ``x_{t+1} = σ(W_t x_t + b_t)`` for ``t = 1..depth-1``, output ``W x_depth + b``.
+    """
+    d_in, width, d_out = _int(d_in, "d_in"), _int(width, "width"), _int(d_out, "d_out")
+    depth = _int(depth, "depth")
+    return mlp([d_in] + [width] * depth + [d_out], activation=activation)
+
+
+class ResidualBlock(nn.Module):
+    """``x ↦ x + scale * v(x)`` with the two-layer residual ``v(x) = W_2 σ(W_1 x + b_1) + b_2``.
+
+    The Jacobian is ``Id + scale * ∂v(x)``: close to the identity when ``v`` is small, so products of
+    many such Jacobians (backpropagation through a deep ResNet) neither vanish nor explode as fast as
+    products of plain layers. ``scale = 1/depth`` or ``1/sqrt(depth)`` gives the ODE limits of Chapter 5.
+    """
+
+    def __init__(self, width: int, scale: float = 1.0, activation="relu"):
+        super().__init__()
+        width = _int(width, "width")
+        self.scale = as_scalar(scale, "scale")
+        self.lin1, self.act, self.lin2 = nn.Linear(width, width), _activation(activation), nn.Linear(width, width)
+
+    def forward(self, x):
+        return x + self.scale * self.lin2(self.act(self.lin1(x)))
+
+
+def resnet(d_in: int, width: int, depth: int, d_out: int, scale: float = 1.0, activation="relu") -> nn.Sequential:
+    """A residual network: ``x_0 = W_in x``, ``x_{t+1} = x_t + scale * v_t(x_t)`` (``depth`` blocks), ``W_out x_depth``."""
+    d_in, width, d_out = _int(d_in, "d_in"), _int(width, "width"), _int(d_out, "d_out")
+    depth = _int(depth, "depth")
+    blocks = [ResidualBlock(width, scale=scale, activation=activation) for _ in range(depth)]
+    return nn.Sequential(nn.Linear(d_in, width), *blocks, nn.Linear(width, d_out))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars of ``model``."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# ----------------------------------------------------------------------------- convolution
+
+def conv1d_matrix(w, n: int, padding: int = 0, circular: bool = False) -> np.ndarray:
+    """The matrix of the 1-D convolution (cross-correlation, as in PyTorch) with the filter ``w``.
+
+    For ``x ∈ R^n`` padded by ``padding`` zeros (or periodically, if ``circular``) on both sides,
+    ``(w ⋆ x)_i = Σ_j w_j x_{i + j - padding}``, ``i = 0..n_out-1``, ``n_out = n + 2 padding - len(w) + 1``.
+    Hence ``M[i, i + j - padding] = w_j``: ``M`` is constant along its diagonals (Toeplitz), and
+    circulant when ``circular`` and ``n_out = n``. One filter of ``len(w)`` numbers is shared by all
+    ``n_out`` rows: that is weight sharing.
+    """
+    w = as_array(w, "w", ndim=1)
+    n = _int(n, "n")
+    padding = _int(padding, "padding", minimum=0)
+    if w.size == 0:
+        raise ValueError("w must hold at least one number")
+    if circular and padding > n:
+        raise ValueError(f"padding must be <= n for circular padding, got padding={padding} > n={n}")
+    n_out = n + 2 * padding - w.size + 1
+    if n_out < 1:
+        raise ValueError(f"w is longer than the padded signal: len(w)={w.size}, n + 2 padding={n + 2 * padding}")
+    M = np.zeros((n_out, n))
+    for i in range(n_out):
+        for j in range(w.size):
+            c = i + j - padding
+            if circular:
+                M[i, c % n] += w[j]
+            elif 0 <= c < n:
+                M[i, c] = w[j]
+    return M
+
+
+# ----------------------------------------------------------------------------- attention
+
+def _tensor(x, name):
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must hold floating-point numbers, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise ValueError(f"{name} must have shape (..., length, dim), got {tuple(x.shape)}")
+    return x
+
+
+def attention(q, k, v, mask=None, causal: bool = False):
+    """Scaled dot-product attention, written out: returns ``(out, weights)`` with
+
+        weights = softmax(q kᵀ / √d + M)   (softmax over the last axis),   out = weights v,
+
+    for ``q`` of shape ``(..., L, d)``, ``k`` ``(..., S, d)``, ``v`` ``(..., S, d_v)``. ``M`` is
+    ``-inf`` where a boolean ``mask`` is ``False`` (and above the diagonal when ``causal``), or the
+    float ``mask`` itself, broadcast to ``(..., L, S)``. Equal to
+    ``torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)``.
+    """
+    q, k, v = _tensor(q, "q"), _tensor(k, "k"), _tensor(v, "v")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q and k must have the same last dimension, got {q.shape[-1]} and {k.shape[-1]}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"k and v must have the same length (axis -2), got {k.shape[-2]} and {v.shape[-2]}")
+    L, S = q.shape[-2], k.shape[-2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if causal:
+        allowed = torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
+        scores = scores.masked_fill(~allowed, float("-inf"))
+    if mask is not None:
+        if not isinstance(mask, torch.Tensor):
+            raise ValueError(f"mask must be a torch.Tensor (boolean or float), got {type(mask).__name__}")
+        try:
+            torch.broadcast_shapes(mask.shape, scores.shape)
+        except RuntimeError:
+            raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the scores "
+                             f"{tuple(scores.shape)}") from None
+        if mask.dtype == torch.bool:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        elif mask.is_floating_point():
+            scores = scores + mask
+        else:
+            raise ValueError(f"mask must be boolean or floating-point, got dtype {mask.dtype}")
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head self-attention ``MHA(x) = concat(head_1, ..., head_H) W_O``, with
+    ``head_h = attention(x W_Q^h, x W_K^h, x W_V^h)``.
+
+    The ``H = n_heads`` heads split ``d_model`` into blocks of ``d_model / H`` columns of the
+    projections ``q_proj``, ``k_proj``, ``v_proj`` (``nn.Linear(d_model, d_model)`` each);
+    ``out_proj`` is ``W_O``. Input ``(B, L, d_model)``. Without positional information it is
+    permutation equivariant: permuting the tokens of ``x`` permutes the rows of the output.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, bias: bool = True):
+        super().__init__()
+        d_model, n_heads = _int(d_model, "d_model"), _int(n_heads, "n_heads")
+        if d_model % n_heads:
+            raise ValueError(f"n_heads must divide d_model, got d_model={d_model}, n_heads={n_heads}")
+        self.d_model, self.n_heads = d_model, n_heads
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d_model, d_model, bias=bias)
+                                                               for _ in range(4))
+        self.weights = None
+
+    def forward(self, x, mask=None, causal: bool = False):
+        x = _tensor(x, "x")
+        if x.shape[-1] != self.d_model:
+            raise ValueError(f"x must have last dimension d_model={self.d_model}, got {tuple(x.shape)}")
+        *batch, L, _ = x.shape
+        split = lambda t: t.reshape(*batch, L, self.n_heads, -1).transpose(-3, -2)  # (..., H, L, d_h)
+        out, w = attention(split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x)),
+                           mask=mask, causal=causal)
+        self.weights = w.detach()
+        return self.out_proj(out.transpose(-3, -2).reshape(*batch, L, self.d_model))
+
+
+def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
+    """Sinusoidal positional encodings of Vaswani et al., shape ``(n_positions, d_model)``, float32:
+
+        P[t, 2i] = sin(t ω_i),   P[t, 2i+1] = cos(t ω_i),   ω_i = 10000^{-2i/d_model}.
+
+    For every offset ``s``, ``P[t + s]`` is a fixed linear function (rotations) of ``P[t]``.
+    """
+    n_positions, d_model = _int(n_positions, "n_positions"), _int(d_model, "d_model")
+    if d_model % 2:
+        raise ValueError(f"d_model must be even for sinusoidal positions, got {d_model}")
+    t = torch.arange(n_positions, dtype=torch.float64)[:, None]
+    omega = 10000.0 ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
+    P = torch.zeros(n_positions, d_model, dtype=torch.float64)
+    P[:, 0::2], P[:, 1::2] = torch.sin(t * omega), torch.cos(t * omega)
+    return P.float()
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm transformer block: ``h = x + MHA(LN(x))``, ``out = h + W_2 GELU(W_1 LN(h))``.
+
+    ``d_ff`` (default ``4 d_model``) is the hidden width of the MLP; ``causal`` makes position ``i``
+    attend to positions ``<= i`` only.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int | None = None, causal: bool = False):
+        super().__init__()
+        d_model = _int(d_model, "d_model")
+        d_ff = 4 * d_model if d_ff is None else _int(d_ff, "d_ff")
+        self.causal = bool(causal)
+        self.ln1, self.attn = nn.LayerNorm(d_model), MultiHeadAttention(d_model, n_heads)
+        self.ln2, self.mlp = nn.LayerNorm(d_model), mlp([d_model, d_ff, d_model], activation="gelu")
+
+    def forward(self, x, mask=None):
+        h = x + self.attn(self.ln1(x), mask=mask, causal=self.causal)
+        return h + self.mlp(self.ln2(h))
+
+
+class TinyTransformer(nn.Module):
+    """A small transformer on token sequences: logits ``(B, L, n_out)`` from tokens ``(B, L)``.
+
+    ``x_0 = E[tokens] + P[:L]`` (token embedding plus positions: ``"sinusoidal"``, ``"learned"`` or
+    ``None``), then ``n_layers`` :class:`TransformerBlock`, a final layer norm and a linear head to
+    ``n_out`` classes (default ``vocab_size``). Non-causal by default (an encoder: every output sees
+    the whole input, as needed to sort it); ``causal=True`` gives a decoder as in GPT.
+    """
+
+    def __init__(self, vocab_size: int, d_model: int, n_heads: int, n_layers: int, max_len: int,
+                 d_ff: int | None = None, positions="sinusoidal", causal: bool = False, n_out: int | None = None):
+        super().__init__()
+        vocab_size, d_model = _int(vocab_size, "vocab_size"), _int(d_model, "d_model")
+        n_layers, max_len = _int(n_layers, "n_layers"), _int(max_len, "max_len")
+        n_out = vocab_size if n_out is None else _int(n_out, "n_out")
+        if positions not in ("sinusoidal", "learned", None):
+            raise ValueError(f"positions must be 'sinusoidal', 'learned' or None, got {positions!r}")
+        self.max_len, self.positions = max_len, positions
+        self.embed = nn.Embedding(vocab_size, d_model)
+        if positions == "sinusoidal":
+            self.register_buffer("pos", sinusoidal_positions(max_len, d_model))
+        elif positions == "learned":
+            self.pos = nn.Parameter(0.02 * torch.randn(max_len, d_model))
+        else:
+            self.pos = None
+        self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads, d_ff, causal) for _ in range(n_layers))
+        self.ln, self.head = nn.LayerNorm(d_model), nn.Linear(d_model, n_out)
+
+    def forward(self, tokens):
+        if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.int32, torch.int64) or tokens.ndim != 2:
+            raise ValueError("tokens must be an integer tensor of shape (batch, length)")
+        L = tokens.shape[1]
+        if L > self.max_len:
+            raise ValueError(f"tokens are longer ({L}) than max_len={self.max_len}")
+        x = self.embed(tokens)
+        if self.pos is not None:
+            x = x + self.pos[:L]
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln(x))
+
+    def attention_maps(self) -> list:
+        """Attention weights ``(B, n_heads, L, L)`` of each layer from the last forward pass."""
+        return [block.attn.weights for block in self.blocks]
+
+
+# ----------------------------------------------------------------------------- training
+
+def _model(model):
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    p = next(model.parameters(), None)
+    return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
+
+
+def _to_tensor(x, name, device, dtype):
+    """``x`` as a tensor on ``device``; floating-point data converted to ``dtype``, integers kept."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(x))
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be an array or a tensor, got {type(x).__name__}") from None
+    if t.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (one row per sample)")
+    if t.is_floating_point():
+        if not torch.all(torch.isfinite(t)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        t = t.to(dtype)
+    elif t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool):
+        raise ValueError(f"{name} must hold real numbers, got dtype {t.dtype}")
+    return t.to(device)
+
+
+_LOSSES = ("cross_entropy", "mse")
+
+
+def _loss_fn(loss):
+    if callable(loss):
+        return loss
+    if loss == "cross_entropy":
+        # logits (B, C) or (B, L, C) against labels (B,) or (B, L)
+        return lambda out, y: F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+    if loss == "mse":
+        return lambda out, y: F.mse_loss(out.reshape(y.shape), y)
+    raise ValueError(f"loss must be one of {_LOSSES} or a callable (output, y) -> scalar, got {loss!r}")
+
+
+def _data(model, X, y, loss):
+    device, dtype = _model(model)
+    X, y = _to_tensor(X, "X", device, dtype), _to_tensor(y, "y", device, dtype)
+    if isinstance(loss, str):  # labels for cross-entropy, targets in the model's dtype for mse
+        y = y.long() if loss == "cross_entropy" else y.to(dtype)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
+    return X, y
+
+
+def _sgd_step(params, state, lr, weight_decay, t):
+    """``x <- x - lr (g + weight_decay x)``, as ``torch.optim.SGD`` without momentum."""
+    for p in params:
+        if p.grad is not None:
+            g = p.grad if weight_decay == 0 else p.grad + weight_decay * p
+            p.sub_(lr * g)
+
+
+def _adam_step(params, state, lr, weight_decay, t, betas=(0.9, 0.999), eps=1e-8):
+    """One Adam step (Chapter 1), operation for operation as ``torch.optim.Adam`` (its defaults):
+    ``m <- β1 m + (1-β1) g``, ``v <- β2 v + (1-β2) g²``, ``x <- x - lr m̂ / (sqrt(v̂) + eps)``
+    with the bias corrections ``m̂ = m/(1-β1^t)``, ``v̂ = v/(1-β2^t)``."""
+    b1, b2 = betas
+    for i, p in enumerate(params):
+        if p.grad is None:
+            continue
+        g = p.grad if weight_decay == 0 else p.grad + weight_decay * p
+        if i not in state:
+            state[i] = (torch.zeros_like(p), torch.zeros_like(p))
+        m, v = state[i]
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        denom = (v.sqrt() / math.sqrt(1 - b2**t)).add_(eps)
+        p.addcdiv_(m, denom, value=-lr / (1 - b1**t))
+
+
+_OPTIMIZERS = {"adam": _adam_step, "sgd": _sgd_step}
+
+
+def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float = 1e-3,
+          loss="cross_entropy", optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
+          progress: bool = True, desc: str = "training") -> np.ndarray:
+    """Minimise the average ``loss(model(X_batch), y_batch)`` by minibatch ``optimizer`` steps.
+
+    * ``X``, ``y``: arrays or tensors, one sample per row; they are moved to the model's device
+      (floats to the model's dtype; labels to ``long`` for ``"cross_entropy"``).
+    * ``n_steps`` steps of size ``lr`` with ``optimizer`` ``"adam"`` or ``"sgd"`` (plain, no
+      momentum), written out as in Chapter 1: the iterates are those of ``torch.optim.Adam`` and
+      ``torch.optim.SGD`` with the same ``lr`` and ``weight_decay`` (checked in the tests), without
+      the import cost of ``torch.optim``. Each epoch visits the samples in a fresh random order drawn
+      from ``seed``; ``batch_size >= n`` gives full-batch steps.
+    * ``loss``: ``"cross_entropy"`` (logits ``(B, C)`` or ``(B, L, C)``), ``"mse"`` or a callable
+      ``(output, y) -> scalar tensor``.
+
+    The model is trained in place and left in ``eval`` mode. Returns the ``n_steps`` minibatch losses.
+    """
+    X, y = _data(model, X, y, loss)
+    n_steps = _int(n_steps, "n_steps")
+    batch_size = _int(batch_size, "batch_size")
+    lr = as_scalar(lr, "lr", positive=True)
+    weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    loss_fn = _loss_fn(loss)
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
+    step_fn = _OPTIMIZERS[optimizer]
+    from tqdm.auto import tqdm
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    gen = torch.Generator().manual_seed(int(seed))
+    n = X.shape[0]
+    batch_size = min(batch_size, n)
+    losses, order, pos, state = np.empty(n_steps), torch.randperm(n, generator=gen), 0, {}
+    model.train()
+    for t in tqdm(range(1, n_steps + 1), desc=desc, disable=not progress, leave=False):
+        if pos + batch_size > n:
+            order, pos = torch.randperm(n, generator=gen), 0
+        idx = order[pos:pos + batch_size].to(X.device)
+        pos += batch_size
+        for p in params:
+            p.grad = None
+        value = loss_fn(model(X[idx]), y[idx])
+        value.backward()
+        with torch.no_grad():
+            step_fn(params, state, lr, weight_decay, t)
+        losses[t - 1] = value.item()
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, X, y, loss="cross_entropy") -> float:
+    """The loss of ``model`` on the whole set ``(X, y)`` (no gradient)."""
+    X, y = _data(model, X, y, loss)
+    return float(_loss_fn(loss)(model(X), y))
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, X, y) -> float:
+    """Fraction of samples (or tokens, for ``(B, L, C)`` logits) whose ``argmax`` logit equals ``y``."""
+    X, y = _data(model, X, y, "cross_entropy")
+    pred = model(X).argmax(dim=-1)
+    if pred.shape != y.shape:
+        raise ValueError(f"the predictions have shape {tuple(pred.shape)} but y has shape {tuple(y.shape)}")
+    return float((pred == y).double().mean())
