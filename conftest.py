@@ -27,3 +27,20 @@ if IPyNbCell is not None:
         return _compare(self, _no_stderr(test), _no_stderr(ref), skip_compare)
 
     IPyNbCell.compare_outputs = compare_outputs
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_state():
+    """A test that changes torch's process-wide defaults must not leak them into the next file."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    dtype, threads = torch.get_default_dtype(), torch.get_num_threads()
+    yield
+    torch.set_default_dtype(dtype)
+    torch.set_num_threads(threads)

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 from course_lib import autodiff as ad
 from course_lib.derivatives import central_difference, numerical_jacobian
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True)
+def float64_torch():
+    """torch in float64 for these tests only (the default dtype is process-wide state)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
 finite = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
 positive = st.floats(0.1, 3.0, allow_nan=False, allow_infinity=False)
 nonzero = finite.filter(lambda t: abs(t) > 0.05)
