@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from course_lib import linear_models
 from course_lib.utils import as_array, as_scalar
 
 __all__ = [
@@ -97,16 +98,15 @@ def laplace_kernel(X, Y=None, sigma: float = 1.0) -> np.ndarray:
 
 
 def ridge(A, y, lam: float) -> np.ndarray:
-    """Ridge regression in the primal: ``w = argmin (1/2n)||A w - y||^2 + (λ/2)||w||^2``,
+    """Ridge regression with the ``1/n`` scaling of this chapter:
+    ``w = argmin (1/2n)||A w - y||^2 + (λ/2)||w||^2``, that is ``(AᵀA + nλ Id) w = Aᵀ y``.
 
-    that is ``(AᵀA + nλ Id) w = Aᵀ y`` (a ``p x p`` system). The dual form
-    ``w = Aᵀ α``, ``α = (AAᵀ + nλ Id)^{-1} y`` (an ``n x n`` system) is ``kernel_ridge`` with the linear kernel.
+    This is Chapter 2's ``linear_models.ridge`` (plain sums) with weight ``nλ``. The dual form
+    ``w = Aᵀ α``, ``α = (AAᵀ + nλ Id)^{-1} y`` is ``kernel_ridge`` with the linear kernel.
     """
     A = as_array(A, "A", ndim=2)
-    y = as_array(y, "y", shape=(A.shape[0],))
     lam = as_scalar(lam, "lam", positive=True)
-    n, p = A.shape
-    return scipy.linalg.solve(A.T @ A + n * lam * np.eye(p), A.T @ y, assume_a="pos")
+    return linear_models.ridge(A, y, A.shape[0] * lam, form="primal")
 
 
 def kernel_ridge(K, y, lam: float) -> np.ndarray:
