@@ -44,3 +44,12 @@ def _restore_torch_state():
     yield
     torch.set_default_dtype(dtype)
     torch.set_num_threads(threads)
+
+
+try:  # property-based tests: the same examples on every run (CI must not depend on luck), no deadline
+    from hypothesis import settings as _hyp_settings
+
+    _hyp_settings.register_profile("course", derandomize=True, deadline=None, print_blob=True)
+    _hyp_settings.load_profile("course")
+except ImportError:  # pragma: no cover
+    pass
