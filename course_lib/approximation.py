@@ -34,6 +34,7 @@ import math
 
 import numpy as np
 
+from course_lib import ode
 from course_lib.utils import as_array, as_scalar
 
 __all__ = [
@@ -543,9 +544,10 @@ def euler(v, x0, T, t1: float = 1.0, return_path: bool = False):
     T = _count(T, "T")
     t1 = as_scalar(t1, "t1", positive=True)
     h = t1 / T
+    field = lambda t, z: _velocity_value(v, t, z)  # noqa: E731
     path = [x]
     for k in range(T):
-        x = x + h * _velocity_value(v, k * h, x)
+        x = ode.rk_step_t(field, k * h, x, h, "euler")
         path.append(x)
     return np.stack(path) if return_path else x
 
@@ -564,14 +566,10 @@ def rk4(v, x0, n_steps: int = 200, t1: float = 1.0, return_path: bool = False):
     n_steps = _count(n_steps, "n_steps")
     t1 = as_scalar(t1, "t1", positive=True)
     h = t1 / n_steps
+    field = lambda t, z: _velocity_value(v, t, z)  # noqa: E731
     path = [x]
     for k in range(n_steps):
-        t = k * h
-        k1 = _velocity_value(v, t, x)
-        k2 = _velocity_value(v, t + h / 2, x + h / 2 * k1)
-        k3 = _velocity_value(v, t + h / 2, x + h / 2 * k2)
-        k4 = _velocity_value(v, t + h, x + h * k3)
-        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        x = ode.rk_step_t(field, k * h, x, h, "rk4")
         path.append(x)
     return np.stack(path) if return_path else x
 

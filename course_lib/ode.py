@@ -46,6 +46,7 @@ __all__ = [
     "lotka_volterra",
     "lotka_volterra_vjp",
     "rk_step",
+    "rk_step_t",
     "solve",
 ]
 
@@ -96,22 +97,31 @@ def _problem(f, x0, theta, times, n_steps, method):
 
 # ----------------------------------------------------------------------------- solvers
 
-def rk_step(f, x, theta, h, method="rk4"):
-    """One explicit Runge-Kutta step ``x + h sum_i b_i k_i``, ``k_i = f(x + h sum_{j<i} a_ij k_j, theta)``."""
+def rk_step_t(v, t, x, h, method="rk4"):
+    """One explicit Runge-Kutta step for a time-dependent field ``x' = v(t, x)``::
+
+        k_i = v(t + c_i h, x + h sum_{j<i} a_ij k_j),   c_i = sum_j a_ij,   x_new = x + h sum_i b_i k_i.
+    """
     A, b = TABLEAUX[method]
-    ks = [f(x, theta)]
+    ks = [v(t, x)]
     for row in A:
         xi = x
         for a_ij, k in zip(row, ks):
             if a_ij:
                 xi = xi + (h * a_ij) * k
-        ks.append(f(xi, theta))
+        ks.append(v(t + h * sum(row), xi))
     increment = None
     for b_i, k in zip(b, ks):
         if b_i:
             term = (h * b_i) * k
             increment = term if increment is None else increment + term
     return x + increment
+
+
+def rk_step(f, x, theta, h, method="rk4"):
+    """One explicit Runge-Kutta step ``x + h sum_i b_i k_i``, ``k_i = f(x + h sum_{j<i} a_ij k_j, theta)``
+    for the autonomous field ``f(x, theta)`` (``rk_step_t`` with a field that ignores the time)."""
+    return rk_step_t(lambda t, z: f(z, theta), 0.0, x, h, method)
 
 
 def integrate(f, x0, theta, times, n_steps, method="rk4"):

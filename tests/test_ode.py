@@ -156,3 +156,15 @@ def test_memory_backprop_grows_linearly_adjoint_is_constant(data):
 def test_bad_input_raises_value_error_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_rk_step_t_time_dependent_field_has_order_four():
+    """x' = t x, x(0) = 1 has x(1) = exp(1/2): the stage times c_i must be right for order 4."""
+    errors = []
+    for n in (8, 16, 32):
+        x, h = np.array([1.0]), 1.0 / n
+        for k in range(n):
+            x = ode.rk_step_t(lambda t, z: t * z, k * h, x, h, "rk4")
+        errors.append(abs(x[0] - np.exp(0.5)))
+    assert errors[-1] < 1e-8
+    assert 3.7 < np.log2(errors[0] / errors[1]) < 4.3 and 3.7 < np.log2(errors[1] / errors[2]) < 4.3
