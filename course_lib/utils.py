@@ -11,10 +11,14 @@ import numpy as np
 
 
 def as_array(x, name: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
-    """Return ``x`` as a finite float64 array, or raise ``ValueError`` naming ``name``.
+    """Return ``x`` as a finite real float64 array, or raise ``ValueError`` naming ``name``.
+
+    Complex input is refused (NumPy would silently keep only its real part).
 
     ``ndim`` fixes the number of axes; ``shape`` fixes the shape (``None`` entries match anything).
     """
+    if _holds_complex(x):
+        raise ValueError(f"{name} must be real, got complex values")
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
@@ -30,11 +34,21 @@ def as_array(x, name: str, ndim: int | None = None, shape: tuple | None = None) 
     return a
 
 
+def _holds_complex(x) -> bool:
+    """True when ``x`` holds complex numbers (NumPy would silently drop their imaginary part)."""
+    try:
+        return np.iscomplexobj(np.asarray(x))
+    except (TypeError, ValueError):
+        return False
+
+
 def as_scalar(x, name: str, *, positive: bool = False, nonnegative: bool = False,
               integer: bool = False, upper: float | None = None) -> float:
     """Return ``x`` as a finite Python number with the requested sign, or raise ``ValueError``."""
     if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray)) or np.ndim(x) != 0:
         raise ValueError(f"{name} must be a real number, got {x!r}")
+    if _holds_complex(x):
+        raise ValueError(f"{name} must be real, got complex {x!r}")
     v = float(x)
     if not np.isfinite(v):
         raise ValueError(f"{name} must be finite, got {v}")
