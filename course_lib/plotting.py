@@ -13,8 +13,8 @@ from .utils import as_array, linear_rate, loglog_slope
 
 STYLE = {
     "figure.figsize": (6.4, 4.0),
-    "figure.dpi": 80,
-    "savefig.dpi": 80,
+    "figure.dpi": 120,
+    "savefig.dpi": 120,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
@@ -31,8 +31,20 @@ STYLE = {
 
 
 def use_style() -> None:
-    """Apply the course's figure style (colour-blind safe palette, light grid, small dpi)."""
+    """Apply the course's figure style (colour-blind safe palette, light grid).
+
+    In a notebook, figures are stored as "retina" PNGs: twice the pixels of ``figure.dpi`` with the
+    display size recorded beside them, so that a 6.4-inch figure is a ~1500-pixel image shown ~750
+    pixels wide, crisp on the website and on high-density screens.
+    """
     mpl.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+            set_matplotlib_formats("retina")
+    except ImportError:  # pragma: no cover - plain Python, no inline backend
+        pass
 
 
 use_style()
