@@ -61,6 +61,7 @@ __all__ = [
 _ABSORB = 30.0      # absorb eps log u into f once |log u| exceeds this (e^30 ~ 1e13)
 _SCALING_START = 0.1
 _STAGE_TOL = 1e-2
+_WINDOW = 3
 
 
 # ------------------------------------------------------------------------------ input checks
@@ -149,7 +150,7 @@ def emd(a, b, C) -> np.ndarray:
     a_, b_, C_ = a[rows], b[cols], C[np.ix_(rows, cols)]
     n, m = C_.shape
     if n == m and np.ptp(a_) <= 1e-15 * a_[0] and np.ptp(b_) <= 1e-15 * b_[0]:
-        i, j = scipy.optimize.linear_sum_assignment(C_)
+        i, j = scipy.optimize.linear_sum_assignment(_reduced_costs(a_, b_, C_))
         P_ = np.zeros((n, m))
         P_[i, j] = a_
     else:
@@ -157,6 +158,20 @@ def emd(a, b, C) -> np.ndarray:
     P = np.zeros(C.shape)
     P[np.ix_(rows, cols)] = P_
     return P
+
+
+def _reduced_costs(a, b, C) -> np.ndarray:
+    """``C_ij - f_i - g_j`` with ``(f, g)`` the potentials of a rough entropic problem (eps = 0.5 %
+    of the cost spread, marginals to 3 %): every permutation's cost moves by the same constant
+    ``sum f + sum g``, so the optimal assignment is unchanged, but near-optimal duals make the
+    augmenting paths of the assignment solver short (about 3x faster for n = 1000)."""
+    spread = float(np.ptp(C))
+    if C.shape[0] < 300 or spread == 0:
+        return C
+    with warnings.catch_warnings():                   # any (f, g) would do: accuracy is no concern
+        warnings.simplefilter("ignore")
+        f, g = sinkhorn_potentials(a, b, C, 0.005 * spread, tol=0.03 * a.sum(), n_iter=500)
+    return C - f[:, None] - g[None, :]
 
 
 def _emd_lp(a, b, C) -> np.ndarray:
@@ -273,17 +288,19 @@ def _soft_c_transform(g, lb, C, eps):
     return -eps * logsumexp((g[None, :] - C) / eps + lb[None, :], axis=1)
 
 
-def _kernel(beta, C, eps, K) -> np.ndarray:
+def _kernel(beta, C, eps, K, c_range) -> np.ndarray:
     """Fill ``K`` with ``exp((alpha_i + beta_j - C_ij) / eps)``, ``alpha_i`` making each row's
     largest entry 1 (entries below ``e^-745`` are 0). Returns ``alpha``. When ``beta`` is constant
-    and ``ptp(C) <= 500 eps`` no row can underflow: ``alpha_i = min C - beta``, one pass less."""
-    if np.ptp(beta) == 0 and np.ptp(C) <= 500 * eps:
-        shift = C.min() - beta[0]
+    and ``C`` spans ``c_range = (min, max)`` of width ``<= 500 eps``, no row can underflow and
+    ``alpha`` is constant: two passes over ``C`` instead of five."""
+    lo, hi = c_range
+    if np.ptp(beta) == 0 and hi - lo <= 500 * eps:
         np.multiply(C, -1.0 / eps, out=K)
-        if shift != 0:
-            K += shift / eps
+        base = 0.0 if (lo >= 0 and hi <= 500 * eps) else lo
+        if base != 0:
+            K += base / eps                            # exponents in [-500, 0]
         np.exp(K, out=K)
-        return np.full(C.shape[0], shift)
+        return np.full(C.shape[0], base - beta[0])
     np.subtract(beta[None, :], C, out=K)
     K *= 1.0 / eps
     M = K.max(axis=1)
@@ -293,7 +310,7 @@ def _kernel(beta, C, eps, K) -> np.ndarray:
     return -eps * M
 
 
-def _scaling(a, b, C, eps, beta, tol, n_iter, K):
+def _scaling(a, b, C, eps, beta, tol, n_iter, K, c_range):
     """Sinkhorn at one ``eps``, warm-started from the column potential ``beta``.
 
     Matrix scaling ``u = a / (K v)``, ``v = b / (K^T u)`` on the stabilised kernel ``K`` of
@@ -302,7 +319,7 @@ def _scaling(a, b, C, eps, beta, tol, n_iter, K):
     Returns ``(alpha, beta, u, v, err, iterations)``; ``P = diag(u) K diag(v)`` has exact column
     sums and row error ``err``; ``f = alpha + eps log(u / a)``, ``g = beta + eps log(v / b)``.
     """
-    alpha = _kernel(beta, C, eps, K)
+    alpha = _kernel(beta, C, eps, K, c_range)
     v, u, err, k = b.copy(), None, np.inf, 0
     omega, col_err, hist = 1.0, 0.0, []
     while True:
@@ -331,7 +348,7 @@ def _scaling(a, b, C, eps, beta, tol, n_iter, K):
             if (np.abs(np.log(v / b)).max() <= _ABSORB and np.abs(np.log(u / a)).max() <= _ABSORB):
                 continue
             beta = beta + eps * np.log(v / b)
-        alpha = _kernel(beta, C, eps, K)
+        alpha = _kernel(beta, C, eps, K, c_range)
         v, u, col_err = b.copy(), None, 0.0
     return alpha, beta, u, v, err, k
 
@@ -344,13 +361,14 @@ def _relaxation(omega, hist):
     optimal factor is ``2 / (1 + sqrt(1 - theta))``. ``r`` is read from two successive 10-step
     windows once they agree (within 10 % of ``1 - r``); back to 1 if the error grows 100-fold.
     """
-    if len(hist) < 21 or hist[-1] >= hist[-11]:
+    w = _WINDOW
+    if len(hist) < 2 * w + 1 or hist[-1] >= hist[-1 - w]:
         if omega > 1.0 and hist[-1] > 100 * min(hist[-50:]):
             hist.clear()
             return 1.0
         return omega
-    r1 = (hist[-1] / hist[-11]) ** 0.1
-    r2 = (hist[-11] / hist[-21]) ** 0.1
+    r1 = (hist[-1] / hist[-1 - w]) ** (1 / w)
+    r2 = (hist[-1 - w] / hist[-1 - 2 * w]) ** (1 / w)
     if abs(r1 - r2) > 0.1 * (1 - r1) or r1 <= 1.02 * (omega - 1.0):
         return omega
     theta = min((r1 + omega - 1.0) ** 2 / (r1 * omega ** 2), 1.0)
@@ -361,11 +379,11 @@ def _relaxation(omega, hist):
     return omega
 
 
-def _eps_schedule(C, eps, eps_scaling):
+def _eps_schedule(spread, eps, eps_scaling):
     """``eps_0 > eps_1 > ... > eps``: from the cost's spread down by the factor ``eps_scaling``."""
     if eps_scaling is None:
         return [eps]
-    out, e = [], float(np.ptp(C)) * _SCALING_START
+    out, e = [], spread * _SCALING_START
     while e > eps / eps_scaling:
         out.append(e)
         e *= eps_scaling
@@ -399,9 +417,11 @@ def sinkhorn_potentials(a, b, C, eps, *, n_iter: int = 100_000, tol: float = 1e-
         a_, b_, C_ = a, b, C
     K = np.empty(C_.shape)
     beta, total = np.zeros(b_.size), 0
-    for e in _eps_schedule(C_, eps, eps_scaling):
+    c_range = (float(C_.min()), float(C_.max()))
+    for e in _eps_schedule(c_range[1] - c_range[0], eps, eps_scaling):
         stage_tol = tol if e == eps else max(tol, _STAGE_TOL * a_.sum())
-        alpha, beta, u, v, err, k = _scaling(a_, b_, C_, e, beta, stage_tol, n_iter - total, K)
+        alpha, beta, u, v, err, k = _scaling(a_, b_, C_, e, beta, stage_tol, n_iter - total, K,
+                                                  c_range)
         total += k
         beta = beta + e * np.log(v / b_)                 # warm start: the potential g
     if err > tol:
@@ -453,6 +473,37 @@ def entropic_cost(a, b, C, eps, **opts) -> float:
     return float(a @ f + b @ g)
 
 
+def _symmetric_potential(a, C, eps, tol, n_iter):
+    """OT_eps(alpha, alpha) for a symmetric ``C``: the potential ``f = T(f)``,
+    ``T(f)_i = -eps log sum_j a_j exp((f_j - C_ij) / eps)``, by the averaged iteration
+    ``f <- (f + T(f)) / 2`` (Feydy et al. 2019; it contracts fast as ``eps -> 0``, where plain
+    Sinkhorn crawls), as scalings ``w <- sqrt(w / K (a w))`` of the stabilised symmetric kernel
+    ``K_ij = exp((h_i + h_j - C_ij) / eps)``, with eps-scaling. Returns ``(f, Q, err)``, ``Q`` the
+    plan ``a_i a_j exp((f_i + f_j - C_ij) / eps)`` and ``err`` its marginal error."""
+    h, K, k = np.zeros(a.size), np.empty(C.shape), 0
+    for e in _eps_schedule(float(np.ptp(C)), eps, 0.5):
+        stage_tol = tol if e == eps else max(tol, _STAGE_TOL * a.sum())
+        w, rebuild = np.ones(a.size), True
+        while True:
+            if rebuild:
+                np.add(h[:, None], h[None, :], out=K)
+                K -= C
+                K *= 1.0 / e
+                np.exp(K, out=K)
+                w, rebuild = np.ones(a.size), False
+            Kaw = K @ (a * w)
+            err = 2.0 * float(np.abs(a * (w * Kaw - 1.0)).sum())
+            if err <= stage_tol or k >= n_iter:
+                break
+            w = np.sqrt(w / Kaw)
+            k += 1
+            if np.abs(np.log(w)).max() > _ABSORB:
+                h, rebuild = h + e * np.log(w), True
+        h = h + e * np.log(w)
+    aw = a * w
+    return h, aw[:, None] * K * aw[None, :], err
+
+
 def sinkhorn_divergence(x, y, eps, a=None, b=None, *, n_iter: int = 100_000, tol: float = 1e-9,
                         return_grad: bool = False):
     """``S_eps(alpha, beta) = OT_eps(alpha, beta) - (OT_eps(alpha, alpha) + OT_eps(beta, beta)) / 2``.
@@ -469,16 +520,24 @@ def sinkhorn_divergence(x, y, eps, a=None, b=None, *, n_iter: int = 100_000, tol
     a = _weights(a, "a", x.shape[0])
     b = _weights(b, "b", y.shape[0])
     eps = as_scalar(eps, "eps", positive=True)
-    opts = {"n_iter": n_iter, "tol": tol, "return_info": True}
-    values, plans = [], []
-    for (p, q, w1, w2) in ((x, y, a, b), (x, x, a, a), (y, y, b, b)):
-        C = cost_matrix(p, q)
-        f, g, info = sinkhorn_potentials(w1, w2, C, eps, **opts)
-        values.append(float(w1 @ f + w2 @ g))
-        plans.append(info["plan"])
-    S = values[0] - 0.5 * (values[1] + values[2])
+    n_iter = int(as_scalar(n_iter, "n_iter", positive=True, integer=True))
+    tol = as_scalar(tol, "tol", nonnegative=True)
+    f, g, info = sinkhorn_potentials(a, b, cost_matrix(x, y), eps, n_iter=n_iter, tol=tol,
+                                     return_info=True)
+    S = float(a @ f + b @ g)
+    for p, w in ((x, a), (y, b)):
+        keep = w > 0
+        h, Q, err = _symmetric_potential(w[keep], cost_matrix(p[keep], p[keep]), eps, tol, n_iter)
+        if err > tol:
+            warnings.warn(f"sinkhorn_divergence: the symmetric problem did not reach tol={tol:.1e} "
+                          f"in n_iter={n_iter} iterations (marginal error {err:.2e})",
+                          RuntimeWarning, stacklevel=2)
+        S -= float(w[keep] @ h)                    # OT_eps(alpha, alpha) / 2 = <a, f>
+        if p is x:
+            Q_x = np.zeros((x.shape[0], x.shape[0]))
+            Q_x[np.ix_(keep, keep)] = Q
     if not return_grad:
         return S
-    P, Q = plans[0], plans[1]
+    P, Q = info["plan"], Q_x
     grad = 2.0 * (P.sum(1)[:, None] * x - P @ y) - 2.0 * (Q.sum(1)[:, None] * x - Q @ x)
     return S, grad
