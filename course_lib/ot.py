@@ -39,6 +39,7 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 from scipy.special import logsumexp
 
 from course_lib.utils import as_array, as_scalar
@@ -160,13 +161,14 @@ def emd(a, b, C) -> np.ndarray:
     return P
 
 
-def _reduced_costs(a, b, C) -> np.ndarray:
+def _reduced_costs(a, b, C, min_size=300) -> np.ndarray:
     """``C_ij - f_i - g_j`` with ``(f, g)`` the potentials of a rough entropic problem (eps = 0.5 %
-    of the cost spread, marginals to 3 %): every permutation's cost moves by the same constant
-    ``sum f + sum g``, so the optimal assignment is unchanged, but near-optimal duals make the
-    augmenting paths of the assignment solver short (about 3x faster for n = 1000)."""
+    of the cost spread, marginals to 3 %). For a permutation every term moves by the same
+    constant ``sum f + sum g``, so the optimal assignment is unchanged, but near-optimal duals make
+    the augmenting paths of the assignment solver short (about 3x faster for n = 1000); and they
+    point the LP's column generation at the right arcs."""
     spread = float(np.ptp(C))
-    if C.shape[0] < 300 or spread == 0:
+    if min(C.shape) < min_size or spread == 0:
         return C
     with warnings.catch_warnings():                   # any (f, g) would do: accuracy is no concern
         warnings.simplefilter("ignore")
@@ -174,21 +176,67 @@ def _reduced_costs(a, b, C) -> np.ndarray:
     return C - f[:, None] - g[None, :]
 
 
-def _emd_lp(a, b, C) -> np.ndarray:
-    """Kantorovich's LP with equality constraints ``P 1 = a``, ``P^T 1 = b``, ``P >= 0`` (HiGHS)."""
-    import scipy.sparse as sp
+def _restricted_lp(a, b, C, I, J):
+    """Kantorovich's LP on the arcs ``(I[k], J[k])`` only (HiGHS dual simplex). Returns the flows
+    and the duals ``(u, v)``, feasible on those arcs: ``C_IJ - u_I - v_J >= 0``."""
     n, m = C.shape
-    A_rows = sp.kron(sp.identity(n), np.ones((1, m)))      # (P 1)_i = sum_j P_ij
-    A_cols = sp.kron(np.ones((1, n)), sp.identity(m))      # (P^T 1)_j = sum_i P_ij
-    A_eq = sp.vstack([A_rows, A_cols]).tocsr()
-    b = b * (a.sum() / b.sum())                            # the same mass to the last bit
-    res = scipy.optimize.linprog(C.ravel(), A_eq=A_eq, b_eq=np.concatenate([a, b]),
+    k = np.arange(I.size)
+    A_eq = scipy.sparse.csr_matrix((np.ones(2 * I.size), (np.concatenate([I, n + J]),
+                                                          np.concatenate([k, k]))),
+                                   shape=(n + m, I.size))
+    res = scipy.optimize.linprog(C[I, J], A_eq=A_eq, b_eq=np.concatenate([a, b]),
                                  bounds=(0, None), method="highs-ds",
-                                 options={"primal_feasibility_tolerance": 1e-10,
+                                 options={"presolve": False,    # it misjudges tiny weights
+                                          "primal_feasibility_tolerance": 1e-10,
                                           "dual_feasibility_tolerance": 1e-10})
-    if res.status != 0:  # pragma: no cover - a transport LP is always feasible and bounded
+    if res.status != 0:  # pragma: no cover - the arcs always hold a feasible plan
         raise RuntimeError(f"linprog failed on the transport LP: {res.message}")
-    return np.maximum(res.x.reshape(n, m), 0.0)
+    return res.x, res.eqlin.marginals[:n], res.eqlin.marginals[n:]
+
+
+def _emd_lp(a, b, C) -> np.ndarray:
+    """Kantorovich's LP by column generation: solve it on a few arcs (the north-west corner
+    rule's staircase, which holds a feasible plan, and each point's best partners for the
+    potentials of a rough entropic problem), price every arc with the LP's duals,
+    ``C_ij - u_i - v_j``, add the most negative ones, repeat. It stops when no arc has a reduced
+    cost below ``-1e-12 max|C|``: then ``(u, v)`` is dual feasible (on the arcs of the last LP, to
+    HiGHS's tolerance 1e-10) and the plan optimal (LP duality), while each LP only saw
+    ``O(n + m)`` arcs, not ``n m``."""
+    n, m = C.shape
+    b = b * (a.sum() / b.sum())                            # the same mass to the last bit
+    ca, cb = np.cumsum(a)[:-1] / a.sum(), np.cumsum(b)[:-1] / a.sum()
+    steps = np.unique(np.concatenate([[0.0], ca, cb]))     # north-west corner: a staircase
+    arcs = np.zeros((n, m), dtype=bool)
+    arcs[np.searchsorted(ca, steps, side="right"), np.searchsorted(cb, steps, side="right")] = True
+    R = _reduced_costs(a, b, C, min_size=0)
+    tol = 1e-12 * max(1.0, float(np.abs(C).max()))
+    _add_best(arcs, R, np.inf)
+    while True:
+        I, J = np.nonzero(arcs)
+        x, u, v = _restricted_lp(a, b, C, I, J)
+        R = np.where(arcs, np.inf, C - u[:, None] - v[None, :])   # price the arcs left out
+        if R.min() >= -tol:
+            break
+        _add_best(arcs, R, -tol)
+    P = np.zeros((n, m))
+    P[I, J] = np.maximum(x, 0.0)
+    return P
+
+
+def _add_best(arcs, R, below, k=4):
+    """Add to ``arcs`` each row's and each column's ``k`` smallest entries of ``R`` below
+    ``below``."""
+    n, m = R.shape
+    for axis, size in ((1, m), (0, n)):
+        kk = min(k, size)
+        idx = np.argpartition(R, kk - 1, axis=axis).take(range(kk), axis=axis)
+        keep = np.take_along_axis(R, idx, axis=axis) < below
+        other = np.broadcast_to(np.arange(R.shape[1 - axis])[:, None] if axis == 1
+                                else np.arange(m)[None, :], idx.shape)
+        if axis == 1:
+            arcs[other[keep], idx[keep]] = True
+        else:
+            arcs[idx[keep], other[keep]] = True
 
 
 def emd_cost(a, b, C) -> float:
@@ -288,11 +336,12 @@ def _soft_c_transform(g, lb, C, eps):
     return -eps * logsumexp((g[None, :] - C) / eps + lb[None, :], axis=1)
 
 
-def _kernel(beta, C, eps, K, c_range) -> np.ndarray:
+def _kernel(beta, C, eps, K, c_range):
     """Fill ``K`` with ``exp((alpha_i + beta_j - C_ij) / eps)``, ``alpha_i`` making each row's
-    largest entry 1 (entries below ``e^-745`` are 0). Returns ``alpha``. When ``beta`` is constant
-    and ``C`` spans ``c_range = (min, max)`` of width ``<= 500 eps``, no row can underflow and
-    ``alpha`` is constant: two passes over ``C`` instead of five."""
+    largest entry 1 (entries below ``e^-745`` are 0). Returns ``(alpha, slack)``. When ``beta`` is
+    constant and ``C`` spans ``c_range = (min, max)`` of width ``<= 500 eps``, no row can
+    underflow and ``alpha`` is constant: two passes over ``C`` instead of five, but a row's largest
+    entry may then be as small as ``e^-slack``."""
     lo, hi = c_range
     if np.ptp(beta) == 0 and hi - lo <= 500 * eps:
         np.multiply(C, -1.0 / eps, out=K)
@@ -300,14 +349,14 @@ def _kernel(beta, C, eps, K, c_range) -> np.ndarray:
         if base != 0:
             K += base / eps                            # exponents in [-500, 0]
         np.exp(K, out=K)
-        return np.full(C.shape[0], base - beta[0])
+        return np.full(C.shape[0], base - beta[0]), (hi - base) / eps
     np.subtract(beta[None, :], C, out=K)
     K *= 1.0 / eps
     M = K.max(axis=1)
     K -= M[:, None]
     np.maximum(K, -800.0, out=K)                       # exp(-800) = 0 exactly, and fast
     np.exp(K, out=K)
-    return -eps * M
+    return -eps * M, 0.0
 
 
 def _scaling(a, b, C, eps, beta, tol, n_iter, K, c_range):
@@ -319,7 +368,7 @@ def _scaling(a, b, C, eps, beta, tol, n_iter, K, c_range):
     Returns ``(alpha, beta, u, v, err, iterations)``; ``P = diag(u) K diag(v)`` has exact column
     sums and row error ``err``; ``f = alpha + eps log(u / a)``, ``g = beta + eps log(v / b)``.
     """
-    alpha = _kernel(beta, C, eps, K, c_range)
+    alpha, slack = _kernel(beta, C, eps, K, c_range)
     v, u, err, k = b.copy(), None, np.inf, 0
     omega, col_err, hist = 1.0, 0.0, []
     while True:
@@ -330,6 +379,10 @@ def _scaling(a, b, C, eps, beta, tol, n_iter, K, c_range):
                 break
             hist.append(err)
             omega = _relaxation(omega, hist)
+        elif k >= n_iter:                   # out of iterations just after a rebuild
+            u = a / Kv
+            err = float(np.abs(v * (K.T @ u) - b).sum())
+            break
         u_new = a / Kv
         u = u_new if (u is None or omega == 1.0) else u * (u_new / u) ** omega
         KTu = K.T @ u
@@ -345,10 +398,11 @@ def _scaling(a, b, C, eps, beta, tol, n_iter, K, c_range):
             else:
                 v = v * (v_new / v) ** omega
                 col_err = float(np.abs(v * KTu - b).sum())
-            if (np.abs(np.log(v / b)).max() <= _ABSORB and np.abs(np.log(u / a)).max() <= _ABSORB):
+            limit = _ABSORB + slack
+            if np.abs(np.log(v / b)).max() <= limit and np.abs(np.log(u / a)).max() <= limit:
                 continue
             beta = beta + eps * np.log(v / b)
-        alpha = _kernel(beta, C, eps, K, c_range)
+        alpha, slack = _kernel(beta, C, eps, K, c_range)
         v, u, col_err = b.copy(), None, 0.0
     return alpha, beta, u, v, err, k
 
@@ -409,42 +463,44 @@ def sinkhorn_potentials(a, b, C, eps, *, n_iter: int = 100_000, tol: float = 1e-
         eps_scaling = as_scalar(eps_scaling, "eps_scaling", positive=True)
         if eps_scaling >= 1:
             raise ValueError(f"eps_scaling must be in (0, 1) or None, got {eps_scaling}")
-    b = b * (a.sum() / b.sum())
+    mass = a.sum()
+    b = b * (mass / b.sum())
     rows, cols = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
     if rows.size < a.size or cols.size < b.size:
-        a_, b_, C_ = a[rows], b[cols], C[np.ix_(rows, cols)]
+        a_, b_, C_ = a[rows] / mass, b[cols] / mass, C[np.ix_(rows, cols)]
     else:
-        a_, b_, C_ = a, b, C
+        a_, b_, C_ = a / mass, b / mass, C                 # iterate at mass 1
     K = np.empty(C_.shape)
     beta, total = np.zeros(b_.size), 0
     c_range = (float(C_.min()), float(C_.max()))
     for e in _eps_schedule(c_range[1] - c_range[0], eps, eps_scaling):
-        stage_tol = tol if e == eps else max(tol, _STAGE_TOL * a_.sum())
+        stage_tol = tol / mass if e == eps else max(tol / mass, _STAGE_TOL)
         alpha, beta, u, v, err, k = _scaling(a_, b_, C_, e, beta, stage_tol, n_iter - total, K,
                                                   c_range)
         total += k
         beta = beta + e * np.log(v / b_)                 # warm start: the potential g
+    err *= mass
     if err > tol:
         warnings.warn(f"sinkhorn did not reach tol={tol:.1e} in n_iter={n_iter} iterations "
                       f"(marginal error {err:.2e}); increase n_iter or eps", RuntimeWarning,
                       stacklevel=2)
-    f_, g_ = alpha + eps * np.log(u / a_), beta
+    f_, g_ = alpha + eps * np.log(u / a_) - eps * np.log(mass), beta
     # every point (also a zero-weight one) gets the soft c-transform of the other side
     f, g = np.zeros(a.size), np.zeros(b.size)
     f[rows], g[cols] = f_, g_
     lb = np.full(b.size, -np.inf)
-    lb[cols] = np.log(b_)
+    lb[cols] = np.log(b[cols])
     zr = np.flatnonzero(a == 0)
     if zr.size:
         f[zr] = _soft_c_transform(g, lb, C[zr], eps)
     zc = np.flatnonzero(b == 0)
     if zc.size:
         la = np.full(a.size, -np.inf)
-        la[rows] = np.log(a_)
+        la[rows] = np.log(a[rows])
         g[zc] = _soft_c_transform(f, la, C[:, zc].T, eps)
     if not return_info:
         return f, g
-    K *= u[:, None]
+    K *= (mass * u)[:, None]
     K *= v[None, :]
     if K.shape == C.shape:
         P = K
