@@ -48,7 +48,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib._shared import as_history, check_callable, fast_norm, iteration_args, one_blas_thread, soft
+from course_lib._shared import (as_history, check_callable, fast_norm, iteration_args,
+                                one_blas_thread, soft)
 from course_lib.prox import project_affine
 from course_lib.utils import as_array, as_scalar
 
