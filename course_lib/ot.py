@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 _ABSORB = 30.0      # absorb eps log u into f once |log u| exceeds this (e^30 ~ 1e13)
-_SCALING_START = 0.1
+_SCALING_START = 0.005   # eps-scaling starts at ptp(C) / 200
 _STAGE_TOL = 1e-2
 _WINDOW = 3
 
@@ -450,7 +450,7 @@ def sinkhorn_potentials(a, b, C, eps, *, n_iter: int = 100_000, tol: float = 1e-
 
     Stops when the marginal error of ``P`` is ``<= tol`` or after ``n_iter`` scaling iterations in
     all (a ``RuntimeWarning`` then). ``eps_scaling`` in (0, 1) first solves the problems
-    ``eps_k = ptp(C) / 10 * eps_scaling^k > eps`` (each to marginal error 1e-2 of the mass, a warm
+    ``eps_k = ptp(C) / 200 * eps_scaling^k > eps`` (each to marginal error 1e-2 of the mass, a warm
     start for the next); ``None`` solves at ``eps`` directly. Zero weights are left out of the
     iterations and get the soft c-transform of the other potential. ``return_info=True`` adds a
     dict with ``"iterations"``, ``"err"`` (the marginal error reached) and ``"plan"``.
