@@ -348,7 +348,7 @@ def _grade_one(job: dict) -> dict:
         _kill_children()
 
     watchdog = threading.Timer(job["opts"]["wall"], timeout)
-    t0, cpu0 = time.perf_counter(), _children_cpu()
+    t0, cpu0, self0 = time.perf_counter(), _children_cpu(), _self_cpu()
     result = {"student": sid, "error": ""}
     watchdog.start()
     try:
@@ -362,7 +362,8 @@ def _grade_one(job: dict) -> dict:
     finally:
         watchdog.cancel()
         _kill_children()
-    result["seconds"], result["cpu"] = time.perf_counter() - t0, _children_cpu() - cpu0
+    result["seconds"], result["kernel_cpu"] = time.perf_counter() - t0, _children_cpu() - cpu0
+    result["cpu"] = result["kernel_cpu"] + _self_cpu() - self0
     scores = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", c.CourseDirectory.course_id) as gb:
         try:
@@ -378,6 +379,11 @@ def _grade_one(job: dict) -> dict:
 
 def _children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _self_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
 
@@ -445,14 +451,20 @@ def grade(sheet: str, submissions: Path, out: Path | None = None, workers: int |
             rows[res["student"]].update(res)
             auto = sum(s[0] or 0 for s in res["scores"].values())
             top = sum(s[1] for s in res["scores"].values())
-            log(f"[{done}/{len(jobs)}] {res['student']}: {auto:g}/{top:g} "
-                f"({res['seconds']:.0f} s){'; ' + res['error'] if res['error'] else ''}")
+            log(f"[{done}/{len(jobs)}] {res['student']}: {auto:g}/{top:g} ({res['seconds']:.0f} s, "
+                f"CPU {res['cpu']:.0f} s){'; ' + res['error'] if res['error'] else ''}")
         CsvExportPlugin(to=str(root / "grades_nbgrader.csv")).export(gb)
     elapsed = time.perf_counter() - t0
     path = _write_csv(out / "grades.csv", rows, release)
     shutil.rmtree(out / "work", ignore_errors=True)
-    log(f"{len(jobs)} submission(s) autograded in {elapsed:.0f} s "
-        f"({60 * len(jobs) / max(elapsed, 1e-9):.1f} per minute); wrote {path}")
+    cpu = [rows[j["student"]]["cpu"] for j in jobs]
+    if cpu:
+        per = sum(cpu) / len(cpu)
+        log(f"{len(jobs)} submission(s) autograded in {elapsed:.0f} s "
+            f"({60 * len(jobs) / max(elapsed, 1e-9):.1f} per minute with {workers} worker(s)); "
+            f"{per:.0f} s of CPU each, so 300 take about {300 * per / 60 / workers:.0f} min on "
+            f"{workers} free core(s)")
+    log(f"wrote {path} and {len(list((out / 'feedback').glob('*.html')))} feedback page(s)")
     return path
 
 

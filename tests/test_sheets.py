@@ -44,6 +44,15 @@ def test_release_replaces_solutions_keeps_indentation_and_the_rest():
     assert st.cells[3].metadata["editable"] is False and st.cells[3].metadata["deletable"] is False
 
 
+def test_release_keeps_only_the_kernel_and_language_of_the_notebook_metadata():
+    nb = sheet(md("# 99 · Test"), code(ANSWER), code(CHECK))
+    nb.metadata["execution_report"] = {"date": "today", "asserts": 3}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    st = sheets.student_version(nb, "t")
+    assert set(st.metadata) == {"kernelspec", "language_info"}
+    assert "version" not in st.metadata["language_info"]
+
+
 def test_metadata_from_structure_and_points_markers():
     nb = sheet(md("# 99 · Test"), code(ANSWER), code(f"# points: 3\n{CHECK}"),
                md("Why?\n<!-- points: 2 -->\n<!-- BEGIN SOLUTION -->\nBecause.\n<!-- END SOLUTION -->"),
