@@ -54,7 +54,7 @@ test: assets
 	  echo "\n!!! WARNING: Chromium is not installed: the offline-rendering test of the website was SKIPPED !!!\n"
 
 test-fast: install
-	$(PY) -m pytest -n 2 --dist loadfile tests -m "not browser and not book"
+	$(PY) -m pytest -n 2 --dist loadfile tests -m "not browser and not book and not slow"
 
 execute: install
 	$(PY) scripts/execute.py $(NB)

@@ -252,7 +252,8 @@ def _autograde_preprocessors() -> list:
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
 
-    return [_execute_class() if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    return [_execute_class() if p is Execute else p for p in default]
 
 
 _EXECUTE = None
@@ -290,7 +291,8 @@ def _execute_class():
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
             except DeadKernelError:
-                why = GradingExecute.kill_reason or "the kernel died (os._exit, a crash or the memory limit)"
+                why = (GradingExecute.kill_reason
+                       or "the kernel died (os._exit, a crash or the memory limit)")
                 self._dead = f"{why} in cell {index}"
                 cell.outputs.append(new_output("error", ename="KernelDied", evalue=why, traceback=[]))
             except CellTimeoutError:   # interrupted after the time limit, it did not stop
@@ -437,7 +439,8 @@ def grade(sheet: str, submissions: Path, out: Path | None = None, workers: int |
         (sroot / "source" / stem).mkdir(parents=True)
         (sroot / "submitted" / sid / stem / f"{stem}.ipynb").write_text(sheets.render(nb))
         shutil.copy(root / "gradebook.template.db", sroot / "gradebook.db")
-        jobs.append({"root": str(sroot), "course": str(root), "student": sid, "stem": stem, "opts": opts})
+        jobs.append({"root": str(sroot), "course": str(root), "student": sid, "stem": stem,
+                     "opts": opts})
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     log(f"grading {len(jobs)} submission(s) of {solution.name} with {workers} worker(s); "
         f"{len(rows) - len(jobs)} rejected")

@@ -36,7 +36,8 @@ def lowest_pins() -> list:
     """``name==version`` for course_lib's dependencies: the lower bound of pyproject.toml, torch
     at the locked CPU build."""
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    locked = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.txt").read_text(), re.M))
+    lock = (ROOT / "requirements.txt").read_text()
+    locked = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock, re.M))
     pins = []
     for dep in map(Requirement, deps):
         if dep.name == "torch":
