@@ -92,28 +92,22 @@ def test_bad_input():
 
 # ----------------------------------------------------------------------------- the chapter's claim
 
-@pytest.fixture(scope="module")
-def small_corpus():
-    text = data.python_source(80_000)
-    tok = tokenizer.BPETokenizer().train(text, 320)
-    ids = np.array(tok.encode(text))
-    n_test = len(ids) // 10
-    return ids[:-n_test], ids[-n_test:]
-
-
-def test_small_gpt_beats_the_best_ngram_for_five_seeds(small_corpus):
-    """The notebook's claim on a reduced configuration (a 80 kB corpus, vocabulary 320, a one-layer
-    GPT, 60 steps): the margin over the best n-gram (order 1-3, k tuned on the test set itself,
-    which favours the baselines) must hold for every seed. The notebook's own configuration is
-    checked on five seeds by ``benchmarks/bench_llm.py --seeds``."""
-    train, test = small_corpus
-    best = min(gpt.ngram_cross_entropy(train, test, n, 320, k)
-               for n in (1, 2, 3) for k in (0.003, 0.01, 0.03, 0.1, 0.3, 1.0))
+def test_the_notebooks_gpt_beats_the_best_ngram_for_five_seeds():
+    """Section 3 of the notebook, for seeds 0-4: a GPT (V = 384, d = 64, two layers, RoPE,
+    windows of 32 tokens, 150 Adam steps of 32 windows) trained on 90% of 150 kB of the standard
+    library ends more than 0.1 nat per token below the best n-gram on the other 10% (orders 1-3,
+    k tuned on the held-out text itself, which favours the baselines)."""
+    text = data.python_source(150_000)
+    split = int(0.9 * len(text))
+    tok = tokenizer.BPETokenizer().train(text[:split], 384)
+    train, test = np.array(tok.encode(text[:split])), np.array(tok.encode(text[split:]))
+    best = min(gpt.ngram_cross_entropy(train, test, n, 384, k)
+               for n in (1, 2, 3) for k in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0))
     X, Y = gpt.windows(train, 32)
     margins = []
     for seed in range(5):
         torch.manual_seed(seed)
-        model = gpt.gpt(320, 32, 4, 1, 32, positions="rope")
-        nets.train(model, X, Y, n_steps=60, batch_size=32, lr=1e-2, seed=seed, progress=False)
+        model = gpt.gpt(384, 64, 4, 2, 32, positions="rope")
+        nets.train(model, X, Y, n_steps=150, batch_size=32, lr=1e-2, seed=seed, progress=False)
         margins.append(best - gpt.cross_entropy(model, test, 32))
-    assert min(margins) > 0.05, f"margins over the best n-gram: {np.round(margins, 3)}"
+    assert min(margins) > 0.1, f"margins over the best n-gram: {np.round(margins, 3)}"
