@@ -163,7 +163,8 @@ def generate(model, prompt, n_new: int, temperature: float = 1.0, seed: int = 0,
     n_new = _positive_int(n_new, "n_new")
     temperature = as_scalar(temperature, "temperature", positive=True)
     p = next(model.parameters())
-    tokens = torch.as_tensor(_ids(prompt, "prompt"), device=p.device)[None]
+    vocab = model.embed.num_embeddings if hasattr(model, "embed") else None
+    tokens = torch.as_tensor(_ids(prompt, "prompt", vocab), device=p.device)[None]
     if tokens.shape[1] + n_new > model.max_len:
         raise ValueError(f"n_new: prompt + n_new = {tokens.shape[1] + n_new} exceeds "
                          f"max_len={model.max_len}")
