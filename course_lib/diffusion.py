@@ -43,6 +43,8 @@ Samplers (NumPy; ``score(x, t)`` and ``velocity(x, t)`` map an ``(n, d)`` array 
   ``dx/dσ = -σ ∇ log p_σ(x)`` of ``x_σ = x_0 + σ ε`` (Euler for the last step to ``σ = 0``).
 * ``flow_matching_sample(velocity, x, n_steps, method="euler", return_path=False)`` —
   ``dx/dt = v(x, t)`` from ``t = 0`` (noise) to ``t = 1`` (data).
+* ``straightness(path)`` — ``S = E ∫_0^1 ‖ẋ_s - (x_1 - x_0)‖² ds / E ‖x_1 - x_0‖²`` on a uniform
+  grid of ``s`` (Liu et al.): 0 exactly for segments run at constant speed.
 * ``path_length_ratio(path)`` — mean over the samples of (length of the path) / (distance between
   its ends): 1 for straight paths.
 
@@ -55,10 +57,13 @@ Learning (PyTorch)
 * ``dsm_loss(model, x0, schedule, t=None, eps=None, y=None, t_min=1e-3, generator=None)`` — denoising
   score matching in the noise parametrisation, ``mean_b ‖ε̂(α x_0 + σ ε, t) - ε‖²``, which is
   ``E σ² ‖s_θ(x_t, t) - ∇ log p(x_t | x_0)‖²`` for ``s_θ = -ε̂/σ``.
-* ``fm_loss(model, x1, x0=None, t=None, y=None, generator=None)`` — conditional flow matching,
-  ``mean_b ‖v̂((1 - t) x_0 + t x_1, t) - (x_1 - x_0)‖²``, ``x_0 ~ N(0, Id)``.
+* ``fm_loss(model, x1, x0=None, t=None, y=None, generator=None, coupling="independent")`` —
+  conditional flow matching, ``mean_b ‖v̂((1 - t) x_0 + t x_1, t) - (x_1 - x_0)‖²``, ``x_0 ~ N(0, Id)``;
+  ``coupling="ot"`` first re-pairs the batch by ``ot_pairing`` (minibatch optimal transport).
+* ``ot_pairing(x0, x1)`` — ``x1[σ]`` for the permutation minimising ``Σ_i ‖x0_i - x1_σ(i)‖²``
+  (``course_lib.ot.emd``).
 * ``train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.1, batch_size=256,
-  lr=1e-2, t_min=1e-3, seed=0, progress=True, desc="training")`` — Adam with a learning rate
+  lr=1e-2, t_min=1e-3, seed=0, progress=True, desc="training", coupling="independent")`` — Adam with a learning rate
   decreasing linearly to 0; returns the minibatch losses.
 * ``score_function(model, schedule, y=None, guidance=0.0)`` — the NumPy field
   ``s(x, t) = -ε̃(x, t)/σ(t)``, ``ε̃ = (1 + w) ε̂(x, t, y) - w ε̂(x, t, ∅)`` (classifier-free guidance
@@ -78,6 +83,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib import ot
 from course_lib.utils import as_array, as_scalar
 
 __all__ = [
@@ -95,10 +101,12 @@ __all__ = [
     "gmm_posterior_mean",
     "gmm_sample",
     "gmm_score",
+    "ot_pairing",
     "path_length_ratio",
     "probability_flow_sample",
     "reverse_sde_sample",
     "score_function",
+    "straightness",
     "train",
     "tweedie",
     "ve_schedule",
@@ -496,6 +504,23 @@ def flow_matching_sample(velocity, x, n_steps, method="euler", return_path=False
     return (x, np.stack(path)) if return_path else x
 
 
+def straightness(path) -> float:
+    """Liu et al.'s straightness of paths ``x_0, ..., x_K`` (shape ``(K+1, n, d)``) on a uniform grid
+    of ``s ∈ [0, 1]``: ``S = E ∫_0^1 ‖ẋ_s - (x_1 - x_0)‖² ds / E ‖x_1 - x_0‖²`` with finite
+    differences for ``ẋ``. ``S = 0`` exactly when every path is a segment run at constant speed
+    (then one Euler step is exact)."""
+    p = as_array(path, "path", ndim=3)
+    if p.shape[0] < 2:
+        raise ValueError(f"path must hold at least two time points, got shape {p.shape}")
+    K = p.shape[0] - 1
+    chord = p[-1] - p[0]
+    denom = np.mean(np.sum(chord**2, axis=-1))
+    if denom == 0:
+        raise ValueError("path does not move: the straightness is undefined")
+    deviation = np.sum((K * np.diff(p, axis=0) - chord) ** 2, axis=-1).mean(axis=0)   # per sample
+    return float(np.mean(deviation) / denom)
+
+
 def path_length_ratio(path) -> float:
     """Mean over samples of ``Σ_k ‖x_{k+1} - x_k‖ / ‖x_K - x_0‖`` for a path of shape ``(K+1, n, d)``."""
     p = as_array(path, "path", ndim=3)
@@ -586,22 +611,46 @@ def dsm_loss(model, x0, schedule, t=None, eps=None, y=None, t_min=1e-3, generato
     return ((_call_model(model, x_t, t, y) - eps) ** 2).sum(1).mean()
 
 
-def fm_loss(model, x1, x0=None, t=None, y=None, generator=None):
-    """Conditional flow matching: ``mean_b ‖v̂((1-t) x_0 + t x_1, t[, y]) - (x_1 - x_0)‖²``. When not
-    given, ``t ~ U[0, 1]`` (shape ``(B, 1)``) then ``x_0 ~ N(0, Id)`` are drawn from ``generator``."""
+def ot_pairing(x0, x1):
+    """The permutation ``σ`` minimising ``Σ_i ‖x0_i - x1_σ(i)‖²`` (an optimal transport plan between
+    two equal-size clouds with uniform weights, from :func:`course_lib.ot.emd`); returns ``x1[σ]``."""
+    x0 = _torch_batch(x0, "x0")
     x1 = _torch_batch(x1, "x1")
+    if x0.shape != x1.shape:
+        raise ValueError(f"x0 and x1 must have the same shape, got {tuple(x0.shape)} and "
+                         f"{tuple(x1.shape)}")
+    a, b = x0.detach().double().cpu().numpy(), x1.detach().double().cpu().numpy()
+    C = np.sum(a**2, 1)[:, None] + np.sum(b**2, 1)[None, :] - 2 * a @ b.T
+    plan = ot.emd(None, None, C - C.min())
+    return x1[torch.as_tensor(plan.argmax(axis=1), device=x1.device)]
+
+
+def fm_loss(model, x1, x0=None, t=None, y=None, generator=None, coupling="independent"):
+    """Conditional flow matching: ``mean_b ‖v̂((1-t) x_0 + t x_1, t[, y]) - (x_1 - x_0)‖²``. When not
+    given, ``t ~ U[0, 1]`` (shape ``(B, 1)``) then ``x_0 ~ N(0, Id)`` are drawn from ``generator``.
+    With ``coupling="ot"`` the pairs are first re-matched by :func:`ot_pairing` (minibatch optimal
+    transport: the lines from noise to data no longer cross within the batch)."""
+    x1 = _torch_batch(x1, "x1")
+    if coupling not in ("independent", "ot"):
+        raise ValueError(f"coupling must be 'independent' or 'ot', got {coupling!r}")
     t = _draw_t(t, x1.shape[0], x1, 0.0, generator)
     if x0 is None:
         x0 = torch.randn(x1.shape, generator=generator).to(x1)
     elif not isinstance(x0, torch.Tensor) or x0.shape != x1.shape:
         raise ValueError(f"x0 must be a tensor shaped like x1 {tuple(x1.shape)}")
+    if coupling == "ot":
+        if y is not None:
+            raise ValueError("coupling='ot' re-pairs the points, so it does not take labels y")
+        x1 = ot_pairing(x0, x1)
     x_t = (1 - t) * x0 + t * x1
     return ((_call_model(model, x_t, t, y) - (x1 - x0)) ** 2).sum(1).mean()
 
 
 def train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.1,
-          batch_size=256, lr=1e-2, t_min=1e-3, seed=0, progress=True, desc="training"):
-    """Train ``model`` on the rows of ``X`` with ``objective`` ``"dsm"`` (needs ``schedule``) or ``"fm"``.
+          batch_size=256, lr=1e-2, t_min=1e-3, seed=0, progress=True, desc="training",
+          coupling="independent"):
+    """Train ``model`` on the rows of ``X`` with ``objective`` ``"dsm"`` (needs ``schedule``) or ``"fm"``
+    (with ``coupling`` ``"independent"`` or ``"ot"``, see :func:`fm_loss`).
 
     Each step draws, from one ``torch.Generator`` seeded with ``seed`` and in this order: the batch
     indices (``torch.randint``, with replacement), then, when labels ``y`` are given, which labels are
@@ -648,7 +697,7 @@ def train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.
         if objective == "dsm":
             loss = dsm_loss(model, X[idx.to(p.device)], schedule, y=yb, t_min=t_min, generator=gen)
         else:
-            loss = fm_loss(model, X[idx.to(p.device)], y=yb, generator=gen)
+            loss = fm_loss(model, X[idx.to(p.device)], y=yb, generator=gen, coupling=coupling)
         opt.zero_grad()
         loss.backward()
         opt.step()

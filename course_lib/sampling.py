@@ -286,8 +286,8 @@ def mean_first_passage_time(V, a, b, temperature=1.0, lower=None, n_grid=20001) 
         τ(a → b) = (1/T) ∫_a^b e^{V(y)/T} ( ∫_{lower}^y e^{-V(z)/T} dz ) dy,
 
     with ``lower`` a point far enough to the left that ``e^{-V/T}`` is negligible there (default:
-    ``a - 4 (b - a)``, fine for a confining ``V``). Trapezoidal rule on ``n_grid`` points, computed
-    with the exponents shifted to avoid overflow.
+    ``a - 4 (b - a)``, fine for a confining ``V``). Trapezoidal rule on ``n_grid`` points (``a`` is one
+    of them), computed with the exponents shifted to avoid overflow.
     """
     _callable(V, "V")
     a, b = as_scalar(a, "a"), as_scalar(b, "b")
@@ -297,8 +297,9 @@ def mean_first_passage_time(V, a, b, temperature=1.0, lower=None, n_grid=20001) 
     lower = a - 4 * (b - a) if lower is None else as_scalar(lower, "lower")
     if lower >= a:
         raise ValueError(f"lower must be < a, got {lower}")
-    n_grid = _int(n_grid, "n_grid", minimum=3)
-    z = np.linspace(lower, b, n_grid)
+    n_grid = _int(n_grid, "n_grid", minimum=5)
+    n_left = min(max(int(round((a - lower) / (b - lower) * (n_grid - 1))), 2), n_grid - 3)
+    z = np.concatenate([np.linspace(lower, a, n_left + 1)[:-1], np.linspace(a, b, n_grid - n_left)])
     U = _call(V, "V", z, shape=z.shape) / T
     w = np.exp(-(U - U.min()))                       # e^{-V/T} up to e^{U.min}
     inner = np.concatenate([[0.0], np.cumsum((w[1:] + w[:-1]) / 2 * np.diff(z))])
