@@ -63,8 +63,8 @@ Learning (PyTorch)
 * ``ot_pairing(x0, x1)`` — ``x1[σ]`` for the permutation minimising ``Σ_i ‖x0_i - x1_σ(i)‖²``
   (``course_lib.ot.emd``).
 * ``train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.1, batch_size=256,
-  lr=1e-2, t_min=1e-3, seed=0, progress=True, desc="training", coupling="independent")`` — Adam with a learning rate
-  decreasing linearly to 0; returns the minibatch losses.
+  lr=1e-2, t_min=1e-3, seed=0, progress=True, desc="training", coupling="independent")`` — Adam
+  with a learning rate decreasing linearly to 0; returns the minibatch losses.
 * ``score_function(model, schedule, y=None, guidance=0.0)`` — the NumPy field
   ``s(x, t) = -ε̃(x, t)/σ(t)``, ``ε̃ = (1 + w) ε̂(x, t, y) - w ε̂(x, t, ∅)`` (classifier-free guidance
   with weight ``w``; ``y = None`` is the unconditional model).

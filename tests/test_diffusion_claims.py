@@ -10,6 +10,7 @@ import torch
 from course_lib import data, diffusion, nets, ot
 
 SEEDS = range(5)
+DSM_STEPS, OT_STEPS = 1000, 600    # as in the notebook
 W = np.array([0.5, 0.3, 0.2])
 M = np.array([[-2.0, -1.0], [2.0, -1.0], [0.0, 2.5]])
 C = np.array([[[0.3, 0.1], [0.1, 0.2]], [[0.2, -0.1], [-0.1, 0.4]], 0.15 * np.eye(2)])
@@ -53,7 +54,7 @@ def test_score_network_and_ot_flow_matching(seed):
     score = diffusion.gmm_marginal_score(W, M, C, VP)
     torch.manual_seed(seed)
     net = diffusion.TimeMLP(2, width=64, depth=3)
-    diffusion.train(net, X_train, 1000, schedule=VP, seed=seed, progress=False)
+    diffusion.train(net, X_train, DSM_STEPS, schedule=VP, seed=seed, progress=False)
     s_theta = diffusion.score_function(net, VP)
     X0 = diffusion.gmm_sample(4000, W, M, C, rng)[0]
     rel = []
@@ -69,8 +70,8 @@ def test_score_network_and_ot_flow_matching(seed):
 
     torch.manual_seed(seed)
     ot_net = diffusion.TimeMLP(2, width=64, depth=3)
-    diffusion.train(ot_net, X_train, 600, objective="fm", coupling="ot", batch_size=128, seed=seed,
-                    progress=False)
+    diffusion.train(ot_net, X_train, OT_STEPS, objective="fm", coupling="ot", batch_size=128,
+                    seed=seed, progress=False)
     v_ot = diffusion.velocity_function(ot_net)
     fm = diffusion.flow_matching_sample
     S_ot = diffusion.straightness(fm(v_ot, x_T[:300], 100, return_path=True)[1])
