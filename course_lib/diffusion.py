@@ -14,7 +14,8 @@ Noise schedules (``t`` may be a float, a NumPy array or a torch tensor)
   ``α = exp(-½ ∫_0^t β)``, ``σ² = 1 - α²``, ``f = -β/2``, ``g² = β`` (constant ``β``: Ornstein-Uhlenbeck).
 * ``ve_schedule(sigma_min=0.01, sigma_max=10.0)`` — variance exploding: ``α = 1``,
   ``σ = σ_min (σ_max/σ_min)^t``, ``f = 0``, ``g² = 2 σ² log(σ_max/σ_min)``.
-  Each has ``.alpha(t)``, ``.sigma(t)``, ``.drift(t)`` (``f``) and ``.diffusion2(t)`` (``g²``).
+  Each is a ``NoiseSchedule``, with ``.alpha(t)``, ``.sigma(t)``, ``.drift(t)`` (``f``) and
+  ``.diffusion2(t)`` (``g²``).
 
 Gaussian mixtures ``p = Σ_k w_k N(m_k, C_k)``: everything in closed form (NumPy, float64)
 

@@ -48,7 +48,8 @@ def test_exact_score_samplers_reach_the_sampling_floor(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_score_network_and_ot_flow_matching(seed):
     """Sections 6 and 7 at the notebook's sizes (1000 DSM steps, 600 OT flow-matching steps), with
-    the step counts of Section 7 reduced to N = 1, 2, 4, 8, 16."""
+    the step counts of Section 7 reduced to N = 1, 2, 4, 8, 16: the diffusion ODE and SDE need at
+    least 4 Euler steps to come as close to the target as the OT flow does in 2."""
     rng, dist, floor, x_T = mixture_setting(seed)
     X_train = diffusion.gmm_sample(5000, W, M, C, rng)[0]
     score = diffusion.gmm_marginal_score(W, M, C, VP)
@@ -79,12 +80,11 @@ def test_score_network_and_ot_flow_matching(seed):
                                       return_path=True)[1])
     S_dm = diffusion.straightness(pf(s_theta, x_T[:300], VP, 100, method="heun", return_path=True)[1])
     assert S_ot < 0.1 * S_ind and S_ind < S_dm
-    steps = [1, 2, 4, 8, 16]
-    first = lambda run: next((N for N in steps if dist(run(N)) < band), np.inf)  # noqa: E731
-    n_ot = first(lambda N: fm(v_ot, x_T, N))
-    n_ode = first(lambda N: pf(s_theta, x_T, VP, N))
-    n_sde = first(lambda N: diffusion.reverse_sde_sample(s_theta, x_T, VP, N, rng=rng))
-    assert n_ot < min(n_ode, n_sde)
+    d_ot2 = dist(fm(v_ot, x_T, 2))                     # OT flow matching with 2 Euler steps
+    steps_to = lambda run: next((N for N in (1, 2, 4, 8, 16) if dist(run(N)) <= d_ot2),  # noqa
+                                np.inf)
+    assert steps_to(lambda N: pf(s_theta, x_T, VP, N)) >= 4
+    assert steps_to(lambda N: diffusion.reverse_sde_sample(s_theta, x_T, VP, N, rng=rng)) >= 4
 
 
 @pytest.mark.parametrize("seed", SEEDS)
