@@ -1,4 +1,5 @@
-"""The stochastic claims of notebooks/07_sampling_diffusion.ipynb (Sections 5 to 8), for five seeds.
+"""The stochastic claims of notebooks/07_sampling_diffusion.ipynb (Sections 4 to 8), for five seeds
+(those of Sections 1 to 3 are in tests/test_sampling.py).
 
 Sizes are reduced where the notebook's would take too long; each test says what it reduces. The
 asserted inequalities are the notebook's own.
@@ -24,6 +25,22 @@ def mixture_setting(seed, n=2000):
     dist = lambda x: ot.sliced_wasserstein(x, target, p=2, n_proj=50)  # noqa: E731
     floor = np.array([dist(diffusion.gmm_sample(n, W, M, C, rng)[0]) for _ in range(5)])
     return rng, dist, floor, rng.standard_normal((n, 2))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stein_identities_of_the_exact_score(seed):
+    """Section 4 at the notebook's sizes (20 000 points): E[s(x_t)] = 0 and E[x_t s(x_t)^T] = -Id
+    within 4 standard errors at t = 0.05, 0.2, 0.5, 1."""
+    rng = np.random.default_rng(seed)
+    X0 = diffusion.gmm_sample(20_000, W, M, C, rng)[0]
+    score = diffusion.gmm_marginal_score(W, M, C, VP)
+    target = np.array([0, 0, -1, 0, 0, -1])
+    for t in [0.05, 0.2, 0.5, 1.0]:
+        x_t = VP.alpha(t) * X0 + VP.sigma(t) * rng.standard_normal(X0.shape)
+        s = score(x_t, t)
+        terms = np.concatenate([s, (x_t[:, :, None] * s[:, None, :]).reshape(-1, 4)], 1)
+        z = (terms.mean(0) - target) / (terms.std(0) / np.sqrt(len(x_t)))
+        assert np.abs(z).max() < 4
 
 
 @pytest.mark.parametrize("seed", SEEDS)

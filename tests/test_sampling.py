@@ -11,6 +11,7 @@ import scipy.linalg
 import scipy.stats
 
 from course_lib import sampling
+from course_lib.utils import loglog_slope
 
 SEEDS = range(5)
 
@@ -127,6 +128,18 @@ def test_ula_variance_and_mala_unbiasedness_hold_for_several_seeds(seed):
     assert abs(x2.mean() - 1) / se < 3 and 0.25 / se > 20
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ula_bias_slope_holds_for_several_seeds(seed):
+    """Section 1's fitted bias slope, at the notebook's sizes (2000 chains, 4000 steps, every 4th
+    state after 200 steps): within 0.1 of the closed form's own slope over the same steps."""
+    _, grad_V = gaussian_V()
+    rng, steps = np.random.default_rng(seed), np.array([0.05, 0.1, 0.2, 0.4])
+    bias = [np.mean(sampling.ula(grad_V, rng.standard_normal((2000, 1)), h, 4000, rng,
+                                 keep_every=4)[50:, :, 0] ** 2) - 1 for h in steps]
+    exact = 1 / (1 - steps / 2) - 1
+    assert abs(loglog_slope(steps, bias) - loglog_slope(steps, exact)) < 0.1
+
+
 # ----------------------------------------------------------------------------- double well
 
 def test_mean_first_passage_time_matches_closed_forms():
@@ -138,6 +151,22 @@ def test_mean_first_passage_time_matches_closed_forms():
     inner = lambda y: scipy.integrate.quad(lambda z: np.exp(-V(z) / T), -6, y)[0]  # noqa: E731
     ref = scipy.integrate.quad(lambda y: np.exp(V(y) / T) * inner(y), -1, 1)[0] / T
     assert sampling.mean_first_passage_time(V, -1, 1, T) == pytest.approx(ref, rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_double_well_histogram_passes_the_chi2_test_for_several_seeds(seed):
+    """Section 2's histogram at the notebook's sizes (10 000 chains from -1, time 30 at T = 1/2,
+    h = 0.005):
+    chi^2 against the exact bin probabilities of e^{-V/T}/Z below its 0.1% critical value."""
+    V, grad_V, T = (lambda x: (x**2 - 1) ** 2), (lambda x: 4 * x * (x**2 - 1)), 0.5
+    x = sampling.ula(grad_V, -np.ones((10_000, 1)), 0.005, 6000, np.random.default_rng(seed),
+                     temperature=T, keep_every=6000)[-1, :, 0]
+    edges, z = np.linspace(-2.2, 2.2, 45), np.linspace(-3, 3, 20_001)
+    density = np.exp(-V(z) / T)
+    cdf = np.concatenate([[0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(z))])
+    expected = len(x) * np.diff(np.interp(edges, z, cdf / cdf[-1]))
+    chi2 = np.sum((np.histogram(x, edges)[0] - expected) ** 2 / expected)
+    assert chi2 < scipy.stats.chi2.ppf(0.999, len(edges) - 2)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
