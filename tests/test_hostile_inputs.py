@@ -61,7 +61,8 @@ tests), the result types ``ode.ODEGradient`` and ``timing.CostRatio``, and the a
 ``autodiff.graph.Node``. Run ``pytest tests/test_hostile_inputs.py -k foo`` and fix the function
 until it passes.
 
-The module makes ~12 000 calls and runs in about 50 s of CPU time on one core (hypothesis examples
+The module makes about 15 000 hostile calls (658 arguments of 195 entries, ~5 000 families, 3
+examples each) and runs in about 50 s of CPU time on one core (hypothesis examples
 are derandomized by the profile of ``conftest.py``; ``MAX_EXAMPLES`` draws per argument).
 """
 from __future__ import annotations
