@@ -560,10 +560,12 @@ _LOSSES = ("cross_entropy", "mse")
 
 
 def _check_labels(y, C):
-    """Labels must lie in ``[0, C)`` (torch would ignore -100 and fail deep inside on the others)."""
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= C):
-        raise ValueError(f"y must hold class labels in [0, {C}) (the model has {C} outputs), got "
-                         f"labels in [{int(y.min())}, {int(y.max())}]")
+    """Labels must lie in ``[0, C)``, or be -100: a position that the loss ignores, as in torch
+    (which fails deep inside on any other label out of range)."""
+    kept = y[y != -100]
+    if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= C):
+        raise ValueError(f"y must hold class labels in [0, {C}) (the model has {C} outputs) or -100 "
+                         f"(ignored), got labels in [{int(kept.min())}, {int(kept.max())}]")
 
 
 def _cross_entropy(out, y):

@@ -418,6 +418,18 @@ def ad_params():
             (np.array([[0.5], [-1.0], [0.2]]), np.zeros(1))]
 
 
+def tiny_gpt():
+    from course_lib.gpt import gpt
+    torch.manual_seed(0)
+    return gpt(5, 4, 2, 1, 6)
+
+
+def selective_inputs():
+    g = np.random.default_rng(0)
+    return dict(x=g.standard_normal((4, 2)), delta=np.full((4, 2), 0.5),
+                A=-np.ones((2, 3)), B=g.standard_normal((4, 3)), C=g.standard_normal((4, 3)))
+
+
 # bad values shared by several entries
 BAD_WIDTHS = Bad(("one width", [3]), ("zero width", [3, 0, 2]), ("fractional width", [3, 2.5, 2]),
                  ("huge width", [3, HUGE, 2]), ("NaN width", [3, float("nan"), 2]),
@@ -434,6 +446,10 @@ BAD_VELOCITY_PARAMS = Bad(("not a dict", 3), ("missing key", {"W1": np.ones((1, 
                                           "W2": np.zeros((1, 2, 3))}))
 BAD_TIMES = Arr(ndim="extra", extra=[("decreasing", [1.0, 0.5]), ("zero time", [0.0, 1.0]),
                        ("negative time", [-1.0, 1.0])])
+BAD_IDS = Bad(("float ids", np.array([0.5, 1.0, 2.0, 3.0, 1.0])), ("negative id", np.array([0, -1, 2, 3, 1])),
+              ("2-D", np.zeros((2, 5), int)), ("too short", np.array([1])), ("text", "abc"),
+              ("None", None))
+BAD_TEXT = Bad(("bytes", b"aab"), ("number", 3), ("empty", ""), ("None", None))
 BAD_AX = Bad(("text", "ax"), ("None", None), ("number", 3))
 BAD_WEIGHTS = Arr(none_ok=True, extra=[("negative weight", np.array([0.5, -0.1, 0.6])),
                          ("zero mass", np.zeros(3))])
@@ -1038,6 +1054,106 @@ REGISTRY.update({
 })
 
 
+REGISTRY.update({
+    # ------------------------------------------------------------------ attention (chapter 8)
+    "attention.naive_attention": E(lambda: dict(zip("QKV", (np.asarray(t) for t in torch_qkv())),
+                                                causal=True),
+                                   Q=Arr(ndim=False), K=Arr(ndim=False, match=(1,)),
+                                   V=Arr(ndim=False, match=(1,))),
+    "attention.flash_attention": E(lambda: dict(zip("QKV", (np.asarray(t) for t in torch_qkv())),
+                                                causal=False, block_size=2),
+                                   Q=Arr(ndim=False), K=Arr(ndim=False, match=(1,)),
+                                   V=Arr(ndim=False, match=(1,)), block_size=COUNT),
+    "attention.online_softmax": E(lambda: dict(x=A43(), block_size=2),
+                                  x=Arr(ndim=False, extra=[("empty last axis", np.ones((2, 0)))]),
+                                  block_size=COUNT),
+
+    # ------------------------------------------------------------------ gpt (chapter 8)
+    "gpt.windows": E(lambda: dict(ids=np.arange(10) % 5, context=3), context=COUNT,
+                     ids=BAD_IDS),
+    "gpt.gpt": E(lambda: dict(vocab_size=5, d_model=4, n_heads=2, n_layers=1, context=6, d_ff=8,
+                              positions="rope"),
+                 vocab_size=HCOUNT, d_model=HCOUNT, n_heads=COUNT, n_layers=HCOUNT, context=HCOUNT,
+                 d_ff=HCOUNT, positions=Choice(none_ok=True)),
+    "gpt.parameter_count": E(lambda: dict(vocab_size=5, d_model=4, n_layers=1, context=6, d_ff=8,
+                                          positions="learned"),
+                             vocab_size=COUNT, d_model=COUNT, n_layers=COUNT, context=COUNT,
+                             d_ff=COUNT, positions=Choice(none_ok=True)),
+    "gpt.flops_per_token": E(lambda: dict(vocab_size=5, d_model=4, n_layers=1, context=6, d_ff=8),
+                             vocab_size=COUNT, d_model=COUNT, n_layers=COUNT, context=COUNT,
+                             d_ff=COUNT),
+    "gpt.ngram_cross_entropy": E(lambda: dict(train=np.arange(20) % 5, test=np.arange(6) % 5,
+                                              order=2, vocab_size=5, k=0.5),
+                                 train=BAD_IDS, order=COUNT,  # a 1-token test is scored
+                                 test=Bad(*[p for p in BAD_IDS.extra if p[0] != "too short"]),
+                                 vocab_size=Num(sign="pos", integer=True, extra=[("1", 1)]),
+                                 k=POS),
+    "gpt.cross_entropy": E(lambda: dict(model=tiny_gpt(), ids=np.arange(13) % 5, context=4,
+                                        batch_size=2),
+                           model=MODEL, ids=BAD_IDS, context=COUNT, batch_size=COUNT),
+    "gpt.generate": E(lambda: dict(model=tiny_gpt(), prompt=np.array([0, 1]), n_new=3,
+                                   temperature=0.7, seed=0, cache=True),
+                      model=MODEL, n_new=COUNT, temperature=POS, seed=SEED,
+                      prompt=Bad(("float ids", np.array([0.5, 1.0])), ("id >= vocab", np.array([5])),
+                                 ("empty", np.array([], dtype=int)), ("2-D", np.zeros((1, 2), int)),
+                                 ("None", None))),
+    "nets.apply_rope": E(lambda: dict(x=torch_qkv()[0], offset=2, base=100.0),
+                         x=Tens(extra=[("odd last axis", torch.ones(1, 3, 3))]), offset=COUNT0,
+                         base=POS),
+
+    # ------------------------------------------------------------------ ssm (chapter 8)
+    "ssm.linear_recurrence": E(lambda: dict(a=np.full((5, 2), 0.5), b=np.ones((5, 2))),
+                               a=Arr(match=(0,)), b=Arr(empty=True)),
+    "ssm.parallel_scan": E(lambda: dict(a=np.full((5, 2), 0.5), b=np.ones((5, 2))),
+                           a=Arr(match=(0,)), b=Arr(empty=True)),
+    "ssm.convolution_kernel": E(lambda: dict(a=np.array([0.5, -0.2]), n=4), a=ANY, n=HCOUNT),
+    "ssm.causal_convolution": E(lambda: dict(k=0.5 ** np.arange(5.0), b=np.ones(5)),
+                                k=Arr(ndim="missing", match=(0,)), b=Arr(empty=True)),
+    "ssm.selective_scan": E(lambda: selective_inputs(),
+                            x=ARR, delta=Arr(match=(0, 1), extra=[("delta <= 0", -np.ones((4, 2)))]),
+                            A=Arr(match=(0,), extra=[("A >= 0", np.ones((2, 3)))]),
+                            B=Arr(match=(0, 1)), C=Arr(match=(0, 1))),
+    "ssm.selective_scan_loop": E(lambda: selective_inputs(),
+                                 x=ARR, delta=Arr(match=(0, 1)), A=Arr(match=(0,)),
+                                 B=Arr(match=(0, 1)), C=Arr(match=(0, 1))),
+    "ssm.SelectiveSSM": E(lambda: dict(d_model=4, d_state=3, selective=True),
+                          d_model=HCOUNT, d_state=HCOUNT),
+    "ssm.SelectiveSSM.forward": E(lambda: dict(x=torch_qkv()[0]),
+                                  call=lambda cls, x: cls(4, 3)(x), x=Tens()),
+    "ssm.SSMModel": E(lambda: dict(vocab_size=5, d_model=4, n_layers=1, d_state=3),
+                      vocab_size=HCOUNT, d_model=HCOUNT, n_layers=HCOUNT, d_state=HCOUNT),
+    "ssm.SSMModel.forward": E(lambda: dict(tokens=torch.tensor([[0, 1, 4]])),
+                              call=lambda cls, tokens: cls(5, 4, 1)(tokens),
+                              tokens=Bad(("float tokens", torch.tensor([[0.0, 1.0]])),
+                                         ("1-D", torch.tensor([0, 1])),
+                                         ("negative token", torch.tensor([[0, -1]])),
+                                         ("token >= vocab_size", torch.tensor([[0, 5]])))),
+
+    # ------------------------------------------------------------------ tokenizer (chapter 8)
+    "tokenizer.BPETokenizer": E(lambda: dict()),
+    "tokenizer.BPETokenizer.train": E(lambda: dict(text="aaabdaaabac", vocab_size=258),
+                                      call=lambda cls, text, vocab_size: cls().train(text, vocab_size),
+                                      text=BAD_TEXT,
+                                      vocab_size=Num(sign="pos", integer=True, huge=True,
+                                                     extra=[("below 256", 255)])),
+    "tokenizer.BPETokenizer.encode": E(lambda: dict(text="aab"), text=Bad(("bytes", b"ab"),
+                                                                        ("number", 3), ("None", None)),
+                                       call=lambda cls, text: cls().train("aaabdaaab", 258).encode(text)),
+    "tokenizer.BPETokenizer.decode": E(lambda: dict(ids=[97, 256]),
+                                       call=lambda cls, ids: cls().train("aaabdaaab", 258).decode(ids),
+                                       ids=Bad(("text", "ab"), ("id >= vocab_size", [300]),
+                                               ("negative id", [-1]), ("float id", [97.5]),
+                                               ("None", None))),
+    "tokenizer.RegexTokenizer": E(lambda: dict(pattern=r"\w+|\s+"),
+                                  pattern=Bad(("invalid regex", "("), ("empty", ""), ("number", 3))),
+    "tokenizer.naive_merges": E(lambda: dict(ids=list(b"aaabdaaabac"), n_merges=2),
+                                ids=Bad(("not a sequence", 3), ("float ids", [97.5, 98.0]),
+                                        ("negative id", [-1, 97]), ("text", "ab"), ("None", None)),
+                                n_merges=Num(sign="nonneg", integer=True,
+                                             extra=[("more than possible", 50)])),
+})
+
+
 def _quietly(f, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -1045,10 +1161,12 @@ def _quietly(f, **kw):
 
 
 NOT_COVERED = {
-    "checks": "the feedback of exercise sheets: hostile inputs are the subject of tests/test_checks.py "
-              "(issue 10, first section)",
+    "checks": "a check fails with CheckFailed and a reason (not ValueError) on any bad answer: hostile "
+              "answers are the subject of tests/test_checks.py (issue 10, first section)",
     "sheets": "generates student sheets from files: hostile notebooks are the subject of "
               "tests/test_sheets.py (issue 10, second section)",
+    "grading": "drives nbgrader on folders of submissions: hostile and broken submissions are the "
+               "subject of tests/test_grading.py",
     "ode.ODEGradient": "a result type (a NamedTuple) that the library builds, never validated",
     "timing.CostRatio": "a result type (a NamedTuple) that the library builds, never validated",
 }
