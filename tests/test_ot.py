@@ -38,6 +38,24 @@ def test_emd_cost_equals_pot(n, m, zeros):
     assert P.min() >= 0 and O.marginal_error(P, a, b) <= 1e-12
 
 
+def test_emd_column_generation_on_larger_problems():
+    """Beyond a few thousand arcs the LP is solved on a growing subset of arcs, priced with its
+    duals: still exact, also with weights spanning 15 orders of magnitude (discretised
+    Gaussians, where HiGHS's presolve alone would call the LP infeasible)."""
+    rng = np.random.default_rng(14)
+    a, b, C = random_problem(rng, 120, 90)
+    P = O.emd(a, b, C)
+    assert abs((P * C).sum() - pot.emd2(a, b, C)) <= 1e-9 and O.marginal_error(P, a, b) <= 1e-12
+    t = (np.arange(150) + 0.5) / 150
+    a = np.exp(-0.5 * ((t - 0.3) / 0.08) ** 2) + 0.3 * np.exp(-0.5 * ((t - 0.6) / 0.05) ** 2)
+    b = np.exp(-0.5 * ((t - 0.7) / 0.1) ** 2)
+    a, b = a / a.sum(), b / b.sum()
+    C = (t[:, None] - t[None, :]) ** 2
+    P = O.emd(a, b, C)
+    assert abs((P * C).sum() - pot.emd2(a, b, C)) <= 1e-12 and O.marginal_error(P, a, b) <= 1e-12
+    assert abs((P * C).sum() - O.wasserstein_1d(t, t, 2, a, b) ** 2) <= 1e-12
+
+
 def test_emd_ties_and_duplicates():
     rng = np.random.default_rng(1)
     x = rng.integers(0, 3, size=(20, 2)).astype(float)        # many equal points and costs
@@ -197,6 +215,17 @@ def test_sinkhorn_zero_weights_and_potentials():
     soft = -eps * np.log(np.sum(np.exp(lb[None, :] + (g[None, :] - C) / eps), axis=1))
     assert np.abs(f - soft).max() <= 1e-9
     assert abs(O.entropic_cost(a, b, C, eps, tol=1e-13) - entropic_primal(Q, a, b, C, eps)) <= 1e-9
+
+
+def test_sinkhorn_single_point_and_tiny_mass():
+    rng = np.random.default_rng(15)
+    a, C = rng.random(7), rng.random((7, 1))
+    a /= a.sum()
+    assert np.abs(O.sinkhorn(a, [1.0], C, 1e-3) - a[:, None]).max() <= 1e-15
+    assert np.abs(O.sinkhorn([1.0], a, C.T, 1e-3) - a[None, :]).max() <= 1e-15
+    a, b, C = random_problem(rng, 20, 30)
+    P = O.sinkhorn(a, b, C, 0.01, tol=1e-13)
+    assert np.abs(O.sinkhorn(1e-20 * a, 1e-20 * b, C, 0.01, tol=1e-33) / 1e-20 - P).max() <= 1e-13
 
 
 def test_sinkhorn_tol_and_warning():
