@@ -49,8 +49,7 @@ __all__ = ["annotate", "source_notebook", "student_version", "nbgrader_config", 
 BEGIN_CODE, END_CODE = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_MD, END_MD = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-MD_BLANK = "**Your answer:** *write it here.*"
-MD_BLANK_SHORT = "*Write it here.*"   # when the statement already ends with its own label
+MD_BLANK = "*Write your answer here.*"   # unlabelled: many statements end with their own label
 DEFAULT_POINTS = 1
 BANNER = ("> **Student version.** Fill in every `# YOUR CODE HERE` (and delete the "
           "`raise NotImplementedError()` below it), then run the check cell that follows.\n"
@@ -243,7 +242,7 @@ def check_no_leak(solution_nb, student_nb, name: str = "the sheet") -> None:
     """Raise ``ValueError`` if a line of a solution region of ``solution_nb`` appears in the same
     cell of ``student_nb`` (cells matched by id), or if any solution marker is left there."""
     student = {c.get("id"): c for c in student_nb.cells}
-    stubs = {s.strip() for s in "\n".join([CODE_STUB, MD_BLANK, MD_BLANK_SHORT]).split("\n")}
+    stubs = {s.strip() for s in (CODE_STUB + "\n" + MD_BLANK).split("\n")}
     for i, cell in enumerate(student_nb.cells):
         for line in cell.source.split("\n"):
             if _marker(line):
@@ -264,30 +263,8 @@ def student_version(nb, name: str = "the solution sheet"):
     """The student sheet of the solution notebook ``nb``: what nbgrader releases from it."""
     source = source_notebook(nb, name)
     student = _release(source)
-    for cell in student.cells:
-        if cell.cell_type == "markdown":
-            cell.source = _single_label(cell.source)
     check_no_leak(nb, student, name)
     return student
-
-
-def _single_label(source: str) -> str:
-    """One "Your answer" label per written answer: where the paragraph before the blank answer
-    is already a label that asks for it (``*Your answer to (a):*``), the blank is unlabelled."""
-    lines = source.split("\n")
-    for i, line in enumerate(lines):
-        if line.strip() != MD_BLANK:
-            continue
-        j = i - 1
-        while j >= 0 and not lines[j].strip():
-            j -= 1
-        paragraph = []
-        while j >= 0 and lines[j].strip():
-            paragraph.insert(0, lines[j])
-            j -= 1
-        if re.match(r"[*_\s]*your (answer|justification|conclusion)", " ".join(paragraph), re.I):
-            lines[i] = line.replace(MD_BLANK, MD_BLANK_SHORT)
-    return "\n".join(lines)
 
 
 def render(nb) -> str:
