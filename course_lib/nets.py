@@ -16,6 +16,8 @@ Builders — each returns a ``torch.nn.Module`` in float32 (call ``.double()`` f
 * ``ResidualBlock(width, scale=1.0, activation="relu")`` — ``x + scale * (W_2 σ(W_1 x + b_1) + b_2)``.
 * ``resnet(d_in, width, depth, d_out, scale=1.0, activation="relu")`` — linear embedding, ``depth``
   residual blocks, linear head (the same parameter count per block as two layers of ``plain_net``).
+* ``he_init(model, seed=0)`` — re-draw the weights of every linear and convolution layer from
+  ``N(0, 2 / fan_in)`` and set the biases to 0 (He's initialisation), in place; returns ``model``.
 
 Attention — tensors ``(..., L, d)``; masks are boolean (``True`` = may attend, as in
 ``torch.nn.functional.scaled_dot_product_attention``) or float (added to the scores).
@@ -52,8 +54,10 @@ Convolution as a matrix
 Training (seeded, with a ``tqdm`` progress bar; runs on the device the model lives on)
 
 * ``train(model, X, y, n_steps, batch_size=64, lr=1e-3, loss="cross_entropy", optimizer="adam",
-  weight_decay=0.0, seed=0, progress=True, desc="training")`` → ``np.ndarray`` of the minibatch
-  losses, one per step; ``"adam"`` and ``"sgd"`` are written out (same iterates as ``torch.optim``).
+  weight_decay=0.0, seed=0, progress=True, desc="training", schedule="constant", warmup=0)`` →
+  ``np.ndarray`` of the minibatch losses, one per step; ``"adam"`` and ``"sgd"`` are written out
+  (same iterates as ``torch.optim``); ``schedule="cosine"`` decays the step to 0, after ``warmup``
+  steps of linear increase.
 * ``evaluate(model, X, y, loss="cross_entropy")`` → the loss on the whole set (a float).
 * ``accuracy(model, X, y)`` → the fraction of ``argmax`` predictions equal to ``y``.
 * ``count_parameters(model)`` → the number of trainable scalars.
@@ -81,6 +85,7 @@ __all__ = [
     "conv1d_matrix",
     "count_parameters",
     "evaluate",
+    "he_init",
     "mlp",
     "plain_net",
     "resnet",
@@ -230,6 +235,27 @@ def resnet(d_in: int, width: int, depth: int, d_out: int, scale: float = 1.0, ac
     _check_layers(d_in, width, depth, d_out, 2)
     blocks = [ResidualBlock(width, scale=scale, activation=activation) for _ in range(depth)]
     return nn.Sequential(nn.Linear(d_in, width), *blocks, nn.Linear(width, d_out))
+
+
+def he_init(model: nn.Module, seed: int = 0) -> nn.Module:
+    """He's initialisation, in place: weights ``N(0, 2 / fan_in)``, biases ``0``, for every
+    ``nn.Linear`` and ``nn.Conv*d`` of ``model``; returns ``model``.
+
+    With relu, a layer then keeps the mean square of the signal (and of the backpropagated gradient)
+    constant on average, where PyTorch's default (uniform in ``±1/sqrt(fan_in)``) divides it by 6.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    gen = torch.Generator().manual_seed(_int(seed, "seed", minimum=0))
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+                fan_in = layer.weight[0].numel()
+                w = torch.randn(layer.weight.shape, generator=gen, dtype=torch.float64)
+                layer.weight.copy_(w * math.sqrt(2.0 / fan_in))
+                if layer.bias is not None:
+                    layer.bias.zero_()
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -644,11 +670,13 @@ def _adam_step(params, state, lr, weight_decay, t, betas=(0.9, 0.999), eps=1e-8)
 
 
 _OPTIMIZERS = {"adam": _adam_step, "sgd": _sgd_step}
+_SCHEDULES = ("constant", "cosine")
 
 
 def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float = 1e-3,
           loss="cross_entropy", optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
-          progress: bool = True, desc: str = "training") -> np.ndarray:
+          progress: bool = True, desc: str = "training", schedule: str = "constant",
+          warmup: int = 0) -> np.ndarray:
     """Minimise the average ``loss(model(X_batch), y_batch)`` by minibatch ``optimizer`` steps.
 
     * ``X``, ``y``: arrays or tensors, one sample per row; they are moved to the model's device
@@ -660,6 +688,10 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
       from ``seed``; ``batch_size >= n`` gives full-batch steps.
     * ``loss``: ``"cross_entropy"`` (logits ``(B, C)`` or ``(B, L, C)``), ``"mse"`` or a callable
       ``(output, y) -> scalar tensor``.
+    * ``schedule``: the step size of step ``t = 1..n_steps`` is ``lr * min(1, t / warmup) * c_t``
+      with ``c_t = 1`` (``"constant"``) or ``c_t = (1 + cos(pi (t - 1) / n_steps)) / 2``
+      (``"cosine"``: large steps first, small ones at the end, where a constant step lets Adam
+      spike away from a good point); ``warmup = 0`` means no warm-up.
 
     The model is trained in place and left in ``eval`` mode. Returns the ``n_steps`` minibatch losses.
     Bad data is refused by name (labels that are not integers in ``[0, C)``, NaN, no sample); a
@@ -677,6 +709,9 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
     if not isinstance(optimizer, str) or optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
     step_fn = _OPTIMIZERS[optimizer]
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
+    warmup = _int(warmup, "warmup", minimum=0)
     check_size(n_steps, "n_steps")
     from tqdm.auto import tqdm
 
@@ -700,8 +735,11 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
         if monitor.update(t, losses[t - 1]) and not math.isfinite(losses[t - 1]):
             break                                    # diverged: the parameters are NaN from here
         value.backward()
+        lr_t = lr * min(1.0, t / warmup) if warmup else lr
+        if schedule == "cosine":
+            lr_t *= 0.5 * (1.0 + math.cos(math.pi * (t - 1) / n_steps))
         with torch.no_grad():
-            step_fn(params, state, lr, weight_decay, t)
+            step_fn(params, state, lr_t, weight_decay, t)
     model.eval()
     return losses
 

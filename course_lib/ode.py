@@ -11,7 +11,12 @@ Two ways to get ``dL/dx0`` and ``dL/dtheta``:
 
 * **backpropagation through the solver** (``backprop_gradient``): run the solver on ``Tensor`` inputs
   and sweep the recorded graph backwards. This is the *exact* gradient of the discrete solution, but
-  every intermediate stage is stored: memory grows linearly with the number of steps.
+  every intermediate stage is stored: memory grows linearly with the number of steps ``N``.
+* **the same, with checkpointing** (``checkpointed_gradient``): keep only every ``segment``-th state
+  of a first, unrecorded pass; then, from the last segment to the first, recompute the segment on
+  ``Tensor`` inputs and sweep it backwards, seeded with the adjoint of its last state. Same numbers
+  as ``backprop_gradient``, for ``N / segment`` checkpoints plus one segment's graph in memory
+  (``segment = sqrt(N)``: memory ``O(sqrt(N))``) and one extra forward pass.
 * **the continuous adjoint method** (``adjoint_gradient``): the adjoint ``a(t) = dL/dx(t)`` solves,
   backwards in time, ::
 
@@ -31,6 +36,11 @@ Inputs are checked on every engine: NaN, inf or complex states and parameters, a
 and a field that returns ``None``, NaN or inf at the first step raise ``ValueError`` naming them.
 If the numerical solution blows up later (too few steps for a stiff or exploding problem), a
 ``utils.DivergenceWarning`` says so once and the remaining states are the last, non-finite one.
+
+Two vector fields come with their closed-form vector-Jacobian products ``(a^T df/dx, a^T df/dtheta)``
+for the adjoint: ``lotka_volterra`` / ``lotka_volterra_vjp`` (predators and prey), and the *neural ODE*
+``mlp_field`` / ``mlp_field_vjp``, ``f(x, theta) = W2 tanh(W1 x + b1) + b2`` with the weights
+flattened in ``theta`` (``mlp_field_init`` draws them).
 """
 from __future__ import annotations
 
@@ -39,8 +49,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from course_lib.autodiff import Dual, Tensor, stack, topological_order
-from course_lib.utils import as_array, as_scalar, check_callable, check_result, warn_divergence
+from course_lib._shared import as_count, as_rng
+from course_lib.autodiff import Dual, Tensor, stack, tanh, topological_order
+from course_lib.utils import (as_array, as_scalar, check_callable, check_result, check_size,
+                              warn_divergence)
 
 __all__ = [
     "ODEGradient",
@@ -48,9 +60,13 @@ __all__ = [
     "TABLEAUX",
     "adjoint_gradient",
     "backprop_gradient",
+    "checkpointed_gradient",
     "integrate",
     "lotka_volterra",
     "lotka_volterra_vjp",
+    "mlp_field",
+    "mlp_field_init",
+    "mlp_field_vjp",
     "rk_step",
     "rk_step_t",
     "solve",
@@ -249,6 +265,56 @@ def _loss_value(L, last_state):
     return L
 
 
+def checkpointed_gradient(f, x0, theta, times, n_steps, loss, segment, method="rk4"):
+    """``backprop_gradient`` with checkpointing: the same gradient, with memory ``O(N/segment + segment)``.
+
+    A first pass, on NumPy arrays (nothing recorded), keeps the states ``x_0, x_s, x_2s, ...``
+    (``s = segment``) and the observed states. Then, for each segment from the last to the first,
+    the ``s`` steps from its checkpoint are recomputed on ``Tensor`` inputs and swept backwards with
+    the seed ``a`` (the adjoint of the segment's last state, plus ``dL/dx(t_k)`` at the observations
+    inside it): this gives the adjoint of the checkpoint, the next segment's seed, and adds the
+    segment's share of ``dL/dtheta``. Every step is computed twice (once unrecorded); the backward
+    sweeps are those of ``backprop_gradient``. ``n_stored`` counts the checkpoints and observed
+    states plus the nodes of the largest recorded segment.
+    """
+    x0, theta, times, n_steps, method = _problem(f, x0, theta, times, n_steps, method)
+    check_callable(loss, "loss")
+    segment = int(as_scalar(segment, "segment", positive=True, integer=True))
+    t_grid = np.concatenate([[0.0], times])
+    h = np.repeat(np.diff(t_grid) / n_steps, n_steps).tolist()  # the N steps, as floats
+    N, observed = len(h), {(k + 1) * n_steps: k for k in range(times.size)}
+    checkpoints, states, x = {0: x0}, [], x0
+    for i in range(N):                                          # forward, unrecorded
+        x = rk_step(f, x, theta, h[i], method)
+        if (i + 1) % segment == 0 and i + 1 < N:
+            checkpoints[i + 1] = x
+        if i + 1 in observed:
+            states.append(x)
+    X = Tensor(np.array(states))
+    L = _loss_value(loss(X), states[-1])
+    L.backward()
+    G, a, grad_theta, largest = X.grad, np.zeros_like(x0), np.zeros_like(theta), 0
+    for start in sorted(checkpoints, reverse=True):             # backward, segment by segment
+        end = min(start + segment, N)
+        xt, thetat = Tensor(checkpoints[start]), Tensor(theta)
+        x, out = xt, None
+        for i in range(start, end):
+            x = rk_step(f, x, thetat, h[i], method)
+            seed = G[observed[i + 1]] if i + 1 in observed else None
+            if i + 1 == end:
+                seed = a if seed is None else a + seed
+            if seed is not None:                                # <seed, x_{i+1}>
+                term = (x * seed).sum()
+                out = term if out is None else out + term
+        out.backward()
+        largest = max(largest, len(topological_order(out)))
+        a = xt.grad if xt.grad is not None else np.zeros_like(x0)
+        if thetat.grad is not None:
+            grad_theta = grad_theta + thetat.grad
+        x = out = term = None                     # free this segment's graph before the next
+    return ODEGradient(float(L.value), a, grad_theta, len(checkpoints) + len(states) + largest)
+
+
 def _tensor_vjp(f):
     """``(x, theta, a) -> (f(x, theta), a^T df/dx, a^T df/dtheta)`` by one reverse sweep of a small graph."""
     def f_and_vjp(x, theta, a):
@@ -377,3 +443,55 @@ def lotka_volterra_vjp(x, theta, a):
     ax = np.array([a0 * (alpha - beta * v) + a1 * delta * v, -a0 * beta * u + a1 * (delta * u - gamma)])
     ath = np.array([a0 * u, -a0 * u * v, -a1 * v, a1 * u * v])
     return ax, ath
+
+
+# ----------------------------------------------------------------------------- a neural ODE
+
+def _mlp_weights(x, theta):
+    """``(W1, b1, W2, b2)`` from the flat ``theta`` of a field on R^d (d = len(x)) with h hidden units:
+    ``theta`` has ``h (2 d + 1) + d`` entries, in the order W1 (h, d), b1 (h,), W2 (d, h), b2 (d,)."""
+    for z, name in ((x, "x"), (theta, "theta")):
+        _finite(z, name)
+        if len(z.shape) != 1:
+            raise ValueError(f"{name} must be a vector, got shape {tuple(z.shape)}")
+    d, p = x.shape[0], theta.shape[0]
+    h = (p - d) // (2 * d + 1)
+    if h < 1 or h * (2 * d + 1) + d != p:
+        raise ValueError(f"theta must have h (2 d + 1) + d entries for a state x of size d = {d}, "
+                         f"got {p}")
+    sizes = np.cumsum([h * d, h, d * h])
+    return (theta[:sizes[0]].reshape(h, d), theta[sizes[0]:sizes[1]],
+            theta[sizes[1]:sizes[2]].reshape(d, h), theta[sizes[2]:])
+
+
+def mlp_field(x, theta):
+    """The neural-ODE field ``f(x, theta) = W2 tanh(W1 x + b1) + b2``, weights flattened in ``theta``
+    (see ``mlp_field_init``); works on NumPy arrays and on ``Tensor``."""
+    W1, b1, W2, b2 = _mlp_weights(x, theta)
+    return W2 @ tanh(W1 @ x + b1) + b2
+
+
+def mlp_field_vjp(x, theta, a):
+    """``(a^T df/dx, a^T df/dtheta)`` for ``mlp_field``, in closed form: with ``u = tanh(W1 x + b1)``
+    and ``g = (W2^T a) * (1 - u^2)``, ``a^T df/dx = W1^T g`` and the theta-part is
+    ``(g x^T, g, a u^T, a)`` flattened like ``theta``."""
+    x, theta = as_array(x, "x", ndim=1), as_array(theta, "theta", ndim=1)
+    W1, b1, W2, _ = _mlp_weights(x, theta)
+    a = as_array(a, "a", shape=x.shape)
+    u = np.tanh(W1 @ x + b1)
+    g = (W2.T @ a) * (1.0 - u * u)
+    return W1.T @ g, np.concatenate([np.outer(g, x).ravel(), g, np.outer(a, u).ravel(), a])
+
+
+def mlp_field_init(d, hidden, rng, scale=0.1):
+    """Random weights for ``mlp_field`` on R^d: ``W1 ~ N(0, 1/d)``, ``b1 ~ N(0, 1)``,
+    ``W2 ~ N(0, scale^2 / hidden)``, ``b2 = 0`` (a small field at the start), flattened."""
+    d, hidden, rng = as_count(d, "d"), as_count(hidden, "hidden"), as_rng(rng)
+    scale = as_scalar(scale, "scale", positive=True)
+    check_size(d, "d")
+    check_size(hidden, "hidden")
+    check_size(hidden * (2 * d + 1) + d, "hidden")
+    W1 = rng.standard_normal((hidden, d)) / np.sqrt(d)
+    b1 = rng.standard_normal(hidden)
+    W2 = scale * rng.standard_normal((d, hidden)) / np.sqrt(hidden)
+    return np.concatenate([W1.ravel(), b1, W2.ravel(), np.zeros(d)])

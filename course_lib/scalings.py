@@ -10,7 +10,15 @@ The network, with ``m`` neurons and a scaling exponent ``gamma``::
   have a limit as ``m -> infinity``: a kernel regression with the neural tangent kernel (each
   parameter moves by ``O(m^(-1/2))``: *lazy* training) or a mean-field PDE on the law of the neurons
   (each parameter moves by ``O(1)``: features are learned);
-* ``relative_change``: ``||theta - theta_0|| / ||theta_0||`` for ``theta = (W, a)``.
+* ``relative_change``: ``||theta - theta_0|| / ||theta_0||`` for ``theta = (W, a)``;
+* ``tangent_kernel``: the neural tangent kernel of the network at ``theta = (W, a)``, the Gram
+  matrix of the gradients ``grad_theta f(x) = m^(-gamma) (sigma(<w_j, x>), a_j sigma'(<w_j, x>) x)_j``::
+
+      K(x, x') = m^(-2 gamma) sum_j [sigma(<w_j, x>) sigma(<w_j, x'>)
+                                     + a_j^2 sigma'(<w_j, x>) sigma'(<w_j, x'>) <x, x'>].
+
+  In the lazy regime gradient descent on ``theta`` moves the predictions like gradient descent in
+  function space with the kernel ``m^(2 gamma - 1) K`` frozen at initialisation.
 """
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from course_lib.utils import GrowthMonitor, as_array, as_scalar, check_size
 
 __all__ = [
     "relative_change",
+    "tangent_kernel",
     "train_two_layer",
     "two_layer_scaled",
 ]
@@ -99,3 +108,26 @@ def relative_change(W0, a0, W, a) -> float:
         raise ValueError("W0 and a0 are zero: the relative change is undefined")
     return math.sqrt(float(np.sum((W - W0) ** 2) + np.sum((a - a0) ** 2))) / den
 
+
+
+def tangent_kernel(x, W, a, scaling: str = "ntk", activation: str = "tanh", x2=None) -> np.ndarray:
+    """The neural tangent kernel ``K[i, k] = <grad_theta f(x_i), grad_theta f(x2_k)>`` at ``theta = (W, a)``.
+
+    ``f = two_layer_scaled``, so ``grad_theta f(x) = m^(-gamma) (sigma(<w_j, x>), a_j sigma'(<w_j, x>) x)_j``
+    (the derivatives in the outer *and* the inner weights) and ::
+
+        K(x, x') = m^(-2 gamma) sum_j [sigma(<w_j, x>) sigma(<w_j, x'>)
+                                       + a_j^2 sigma'(<w_j, x>) sigma'(<w_j, x'>) <x, x'>].
+
+    ``x`` is (n, d), ``x2`` (n2, d) (default ``x``); returns ``(n, n2)``.
+    """
+    gamma = _gamma(scaling)
+    W = as_array(W, "W", ndim=2)
+    a = as_array(a, "a", shape=(W.shape[0],))
+    x = as_points(x, "x", W.shape[1])
+    x2 = x if x2 is None else as_points(x2, "x2", W.shape[1])
+    sigma, dsigma = get_activation(activation)
+    Z, Z2 = x @ W.T, x2 @ W.T
+    outer = sigma(Z) @ sigma(Z2).T
+    inner = ((dsigma(Z) * a ** 2) @ dsigma(Z2).T) * (x @ x2.T)
+    return (outer + inner) / W.shape[0] ** (2 * gamma)

@@ -10,6 +10,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 
 from course_lib import approximation as A
 from course_lib import backprop, resnets, scalings
+from course_lib.utils import loglog_slope
 
 RNG = np.random.default_rng
 
@@ -145,11 +146,34 @@ def test_barron_errors(rho):
 
 
 
+NOTEBOOK_RHO = A.relu_measure(w_mean=[[2.0, 1.0], [-2.0, 1.0]], b_mean=[-1.0, -1.0],
+                              b_std=[0.5, 0.5], sign=[1, 1])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_maurey_claims_of_the_notebook_hold_for_every_seed(seed):
+    """Section 2 of notebooks/05_deep_learning_theory.ipynb with other seeds: 40 draws per p."""
+    g = np.linspace(-1, 1, 25)
+    x = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    V = A.integral_network_variance(x, NOTEBOOK_RHO).mean()
+    ps = 2 ** np.arange(2, 8)
+    maurey, lsq = A.barron_errors(x, ps, NOTEBOOK_RHO, 40, RNG(seed))
+    rms = np.sqrt(np.mean(maurey ** 2, axis=0))
+    assert abs(loglog_slope(ps, rms) + 0.5) < 0.08
+    assert np.all(np.abs(rms / np.sqrt(V / ps) - 1) < 0.25)
+    assert abs(np.sqrt(np.mean(maurey ** 2 * ps / V)) - 1) < 0.1
+    assert loglog_slope(ps, lsq.mean(axis=0)) < -0.5
+
+
 # ----------------------------------------------------------------------------- names kept stable
 
 def test_moved_names_are_still_found():
-    for module, names in ((backprop, backprop.__all__), (scalings, scalings.__all__),
-                          (resnets, resnets.__all__)):
+    moved = ((backprop, ["gradient_norms_vs_depth", "mlp_backward", "mlp_forward", "mlp_init",
+                         "mse_loss"]),
+             (scalings, ["relative_change", "train_two_layer", "two_layer_scaled"]),
+             (resnets, ["euler", "quadratic_variation", "random_resnet", "rk4", "smooth_resnet",
+                        "smooth_velocity_params", "velocity"]))   # the names that lived here
+    for module, names in moved:
         for name in names:
             assert getattr(A, name) is getattr(module, name)
     with pytest.raises(AttributeError, match="no_such_name"):

@@ -1,6 +1,7 @@
 """Tests of course_lib.autodiff.tensor: every Tensor operation against torch.autograd (vjps with
 broadcasting) and finite differences, stack, a user-defined primitive, and bad input."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -147,6 +148,36 @@ def test_a_vjp_returning_the_wrong_shape_is_reported():
     y = ad.Tensor(np.ones(3), parents=(x,), vjp=lambda g: (np.ones(2),))
     with pytest.raises(ValueError, match="vjp"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("parent, cotangent", [
+    ((3,), ()),          # a scalar is never broadcast up to its parent: [g, g, g] would hide the bug
+    ((3,), (1,)),
+    ((3,), (3, 1)),      # would broadcast to (3, 3), not reduce
+    ((2, 3), (3,)),
+    ((2, 3), (3, 2)),
+    ((4, 1), (4, 3, 2)),
+])
+def test_a_cotangent_that_is_not_a_broadcast_of_its_parent_raises(parent, cotangent):
+    x = ad.Tensor(np.ones(parent))
+    y = ad.Tensor(np.ones(parent), parents=(x,), vjp=lambda g: (np.ones(cotangent),))
+    with pytest.raises(ValueError, match=rf"cotangent of shape {re.escape(str(cotangent))} "
+                                         rf"for a parent of shape {re.escape(str(parent))}"):
+        y.backward(np.ones(parent))
+
+
+@pytest.mark.parametrize("parent, cotangent", [
+    ((), (3,)), ((3,), (2, 3)), ((1, 3), (4, 3)), ((2, 1), (5, 2, 4)), ((1,), (2, 3)), ((3,), (3,)),
+])
+def test_a_cotangent_of_a_broadcast_shape_is_summed_back_like_torch(parent, cotangent):
+    rng = np.random.default_rng(6)
+    a, g = rng.standard_normal(parent), rng.standard_normal(cotangent)
+    x = ad.Tensor(a)
+    y = ad.Tensor(np.broadcast_to(a, cotangent), parents=(x,), vjp=lambda g_: (g_,))
+    y.backward(g)
+    t = torch.tensor(a, requires_grad=True)
+    t.expand(cotangent).backward(torch.tensor(g))
+    assert x.grad.shape == parent and np.allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_unsupported_operands_raise_type_errors():

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from course_lib import backprop as B
+from course_lib.utils import linear_rate
 
 RNG = np.random.default_rng
 
@@ -82,6 +83,18 @@ def test_gradient_norms_vs_depth_grow_like_gain_per_layer():
         rates[g] = np.exp(np.polyfit(depths, np.log(N).mean(axis=0), 1)[0])
     assert rates[0.7] == pytest.approx(0.7, rel=0.05) and rates[1.4] == pytest.approx(1.4, rel=0.05)
 
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gradient_gain_claims_of_the_notebook_hold_for_every_seed(seed):
+    """Section 3 of notebooks/05_deep_learning_theory.ipynb with other seeds: 24 draws, width 64."""
+    depths, rng = np.arange(2, 33, 3), RNG(100 + seed)
+    for g in (0.8, 1.0, 1.25):
+        samples = B.gradient_norms_vs_depth(depths, 64, g, rng, n=16, n_seeds=24)
+        rms = np.sqrt(np.mean(samples ** 2, axis=0))
+        typical = np.exp(np.mean(np.log(samples), axis=0))
+        assert abs(linear_rate(rms) ** (1 / 3) / g - 1) < 0.03
+        assert 0.6 < rms[-1] / rms[0] / g ** 30 < 1.5 and typical[-1] / typical[0] < rms[-1] / rms[0]
 
 
 # ----------------------------------------------------------------------------- bad input

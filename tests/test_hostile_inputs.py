@@ -1188,6 +1188,26 @@ REGISTRY.update({
 })
 
 
+# ---- chapters 4-6, revision of issue 15 (nets.he_init, scalings.tangent_kernel, ode: checkpointing
+# and the neural-ODE field)
+REGISTRY.update({
+    "nets.he_init": E(lambda: dict(model=tiny_net(), seed=0), model=MODEL, seed=SEED),
+    "scalings.tangent_kernel": E(lambda: dict(x=A43(), W=np.ones((2, 3)), a=np.ones(2),
+                                              scaling="ntk", activation="tanh"),
+                                 x=Arr(ndim=False, empty=True), W=Arr(match=(1,), names=("x",)),
+                                 a=Arr(match=(0,)), scaling=CHOICE, activation=CHOICE),
+    "ode.checkpointed_gradient": E(_ode(loss=tensor_loss, method="midpoint", segment=2),
+                                   loss=Fn(complex=False), segment=COUNT,
+                                   **{**ODE, "f": Fn(complex=False)}),
+    "ode.mlp_field": E(lambda: dict(x=np.ones(2), theta=np.full(12, 0.1)),
+                       x=Arr(match=(0,)), theta=Arr(match=(0,))),
+    "ode.mlp_field_vjp": E(lambda: dict(x=np.ones(2), theta=np.full(12, 0.1), a=np.ones(2)),
+                           x=Arr(match=(0,)), theta=Arr(match=(0,)), a=Arr(match=(0,))),
+    "ode.mlp_field_init": E(lambda: dict(d=2, hidden=3, rng=0, scale=0.1),
+                            d=HCOUNT, hidden=HCOUNT, rng=RNG, scale=POS),
+})
+
+
 # ---- chapter 7 entries (sampling, ... go here; ot is registered above)
 
 

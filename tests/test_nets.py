@@ -254,6 +254,84 @@ def test_train_is_seeded_and_accuracy_counts_argmax():
     assert nets.accuracy(model, X, y) == np.mean(pred == y)
 
 
+def test_cosine_schedule_with_warmup_has_the_iterates_of_torch_lambda_lr():
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((30, 3)), rng.integers(0, 2, 30)
+    torch.manual_seed(0)
+    ours = nets.mlp([3, 6, 2], activation="tanh").double()
+    theirs = copy.deepcopy(ours)
+    n, warmup = 20, 5
+    nets.train(ours, X, y, n_steps=n, batch_size=30, lr=0.05, schedule="cosine", warmup=warmup,
+               progress=False)
+    opt = torch.optim.Adam(theirs.parameters(), lr=0.05)
+    factor = lambda t: min(1, (t + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * t / n))  # noqa: E731
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    for _ in range(n):
+        opt.zero_grad()
+        F.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y)).backward()
+        opt.step()
+        sched.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert torch.allclose(p, q, rtol=0, atol=1e-12)
+
+
+def test_he_init_has_variance_two_over_fan_in_and_keeps_the_signal():
+    model = nets.he_init(nets.plain_net(1000, 1000, 3, 10), seed=1)
+    for layer in model:
+        if isinstance(layer, torch.nn.Linear):
+            w = layer.weight.detach().double()
+            assert abs(w.var().item() * w.shape[1] / 2 - 1) < 0.03 and not layer.bias.any()
+    # E||relu(W x)||^2 = ||x||^2 for W ~ N(0, 2/n) (Chapter 4, signal propagation), one layer
+    x = torch.randn(256, 1000, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        ratio = (model[:2](x) ** 2).sum(1).mean() / (x ** 2).sum(1).mean()
+        default = (nets.plain_net(1000, 1000, 3, 10)[:2](x) ** 2).sum(1).mean() / (x ** 2).sum(1).mean()
+    assert abs(ratio.item() - 1) < 0.1 and abs(6 * default.item() - 1) < 0.1   # PyTorch's: 1/6
+
+
+# The claim of Section 7 of notebooks/04_kernels_to_transformers.ipynb, for other seeds: one block,
+# the same sizes, data, step and schedule as the notebook.
+@pytest.mark.parametrize("seed", range(5))
+def test_a_tiny_transformer_learns_to_sort_for_every_seed(seed):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, 10, size=(9000, 8))
+    targets = np.sort(tokens, axis=1)
+    torch.manual_seed(seed)
+    model = nets.TinyTransformer(10, d_model=64, n_heads=4, n_layers=1, max_len=8, d_ff=128)
+    nets.train(model, tokens[:8000], targets[:8000], n_steps=150, batch_size=256, lr=1e-2,
+               schedule="cosine", warmup=10, seed=seed, progress=False)
+    with torch.no_grad():
+        pred = model(torch.tensor(tokens[8000:])).argmax(-1).numpy()
+    token_acc = np.mean(pred == targets[8000:])
+    seq_acc = np.mean(np.all(pred == targets[8000:], axis=1))
+    assert token_acc >= 0.99 and seq_acc >= 0.95, (seed, token_acc, seq_acc)
+
+
+# The claim of Section 5 of notebooks/04_kernels_to_transformers.ipynb, for other seeds (of the
+# data split and of the initialisation): at depth 32 and width 32, with 50 Adam steps, the default
+# plain network does not train, He's initialisation lets it train partly, the ResNet trains.
+@pytest.mark.parametrize("seed", range(5))
+def test_depth_32_default_plain_he_plain_and_resnet_for_every_seed(seed):
+    from course_lib import data
+    images, labels = data.digits()
+    idx = np.random.default_rng(seed).permutation(len(images))[:1200]
+    X, y = images[idx].reshape(1200, -1), labels[idx]
+    builders = {"plain": lambda: nets.plain_net(64, 32, 32, 10),
+                "he": lambda: nets.he_init(nets.plain_net(64, 32, 32, 10), seed=seed),
+                "resnet": lambda: nets.resnet(64, 32, 32, 10)}
+    grad, loss = {}, {}
+    for name, build in builders.items():
+        torch.manual_seed(seed)
+        model = build()
+        F.cross_entropy(model(torch.tensor(X, dtype=torch.float32)), torch.tensor(y)).backward()
+        grad[name] = model[0].weight.grad.norm().item()
+        nets.train(model, X, y, n_steps=50, batch_size=256, lr=4e-3, seed=seed, progress=False)
+        loss[name] = nets.evaluate(model, X, y)
+    assert grad["plain"] < 1e-8 * grad["resnet"] and grad["he"] > 1e-3, grad
+    assert loss["plain"] > 2.2 and loss["he"] < 2.0 and loss["resnet"] < 0.15, loss
+    assert loss["he"] > 5 * loss["resnet"], loss
+
+
 # ----------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("call, match", [
@@ -286,6 +364,12 @@ def test_train_is_seeded_and_accuracy_counts_argmax():
     (lambda: nets.train(nets.mlp([2, 2]), np.full((4, 2), np.nan), np.zeros(4), n_steps=1), "X"),
     (lambda: nets.train("model", np.ones((4, 2)), np.zeros(4), n_steps=1), "model"),
     (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), np.zeros(4), n_steps=1, seed=-1), "seed"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), np.zeros(4), n_steps=1,
+                        schedule="linear"), "schedule"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), np.zeros(4), n_steps=1, warmup=-1),
+     "warmup"),
+    (lambda: nets.he_init("model"), "model"),
+    (lambda: nets.he_init(nets.mlp([2, 2]), seed=-1), "seed"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

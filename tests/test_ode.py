@@ -137,6 +137,67 @@ def test_memory_backprop_grows_linearly_adjoint_is_constant(data):
     assert len(set(stored_adj)) == 1 and stored_adj[0] == 2 * len(TIMES) + 1
 
 
+@pytest.mark.parametrize("segment", [1, 2, 3, 5, 8, 24, 100])
+def test_checkpointing_gives_the_backprop_gradient(data, segment):
+    loss = squared_error(data)
+    bp = ode.backprop_gradient(ode.lotka_volterra, X0, THETA, TIMES, 3, loss)
+    ck = ode.checkpointed_gradient(ode.lotka_volterra, X0, THETA, TIMES, 3, loss, segment)
+    assert ck.value == pytest.approx(bp.value, rel=1e-13)
+    assert np.allclose(ck.grad_theta, bp.grad_theta, rtol=1e-11, atol=1e-12)
+    assert np.allclose(ck.grad_x0, bp.grad_x0, rtol=1e-11, atol=1e-12)
+
+
+def test_checkpointing_stores_about_n_over_s_plus_s_states(data):
+    """n_stored = N/s checkpoints + s steps of graph (c nodes each): minimal near s = sqrt(N/c),
+    and with s = sqrt(N) it grows like sqrt(N) (Chapter 6, checkpointing a chain)."""
+    loss = squared_error(data)
+    stored = {s: ode.checkpointed_gradient(ode.lotka_volterra, X0, THETA, TIMES, 32, loss, s).n_stored
+              for s in (1, 4, 16, 64, 256)}
+    assert min(stored, key=stored.get) in (4, 16) and stored[256] > 3 * min(stored.values())
+    steps = np.array([8, 32, 128])                  # N = 8 n: the segment sqrt(N)
+    sqrt_stored = [ode.checkpointed_gradient(ode.lotka_volterra, X0, THETA, TIMES, n, loss,
+                                             round(np.sqrt(8 * n))).n_stored for n in steps]
+    assert loglog_slope(8 * steps, sqrt_stored) == pytest.approx(0.5, abs=0.1)
+
+
+def test_mlp_field_vjp_equals_the_autodiff_one_and_the_field_runs_on_both_engines():
+    rng = np.random.default_rng(3)
+    theta = ode.mlp_field_init(3, 5, rng, scale=1.0)
+    assert theta.shape == (5 * 7 + 3,)
+    x, a = rng.standard_normal(3), rng.standard_normal(3)
+    xt, thetat = ad.Tensor(x), ad.Tensor(theta)
+    out = ode.mlp_field(xt, thetat)
+    out.backward(a)
+    gx, gtheta = ode.mlp_field_vjp(x, theta, a)
+    assert np.allclose(out.value, ode.mlp_field(x, theta), rtol=1e-14)
+    assert np.allclose(gx, xt.grad, rtol=1e-13) and np.allclose(gtheta, thetat.grad, rtol=1e-13)
+    W1, b1, W2, b2 = (theta[:15].reshape(5, 3), theta[15:20], theta[20:35].reshape(3, 5),
+                      theta[35:])
+    assert np.allclose(ode.mlp_field(x, theta), W2 @ np.tanh(W1 @ x + b1) + b2, rtol=1e-14)
+
+
+# The claim of Section 8 of notebooks/06_differentiable_programming.ipynb for other seeds (of the
+# noise and of the initial weights): a neural ODE trained by Adam with adjoint gradients.
+@pytest.mark.parametrize("seed", range(5))
+def test_a_neural_ode_trained_with_the_adjoint_reaches_the_noise_level(seed):
+    from course_lib import optim
+    rng = np.random.default_rng(seed)
+    A = np.array([[-0.1, 2.0], [-2.0, -0.1]])
+    spiral = lambda x, theta: theta.reshape(2, 2) @ x               # noqa: E731
+    z0, times = np.array([2.0, 0.0]), 0.25 * np.arange(1, 21)
+    clean = ode.solve(spiral, z0, A.ravel(), times, n_steps=20)
+    loss = squared_error(clean + 0.05 * rng.standard_normal(clean.shape))
+    theta0 = ode.mlp_field_init(2, 16, rng)
+
+    def adjoint(theta):
+        return ode.adjoint_gradient(ode.mlp_field, z0, theta, times, 1, loss,
+                                    vjp_f=ode.mlp_field_vjp)
+
+    theta, _ = optim.adam(lambda th: adjoint(th).grad_theta, theta0, 5e-2, 700)
+    L_noise, L_end = loss(clean), adjoint(theta).value          # noise level: 1/2 |noise|^2
+    assert L_end < 3 * L_noise and adjoint(theta0).value > 100 * L_end
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: ode.solve("f", X0, THETA, TIMES), "f"),
     (lambda: ode.solve(ode.lotka_volterra, np.ones((2, 2)), THETA, TIMES), "x0"),
@@ -152,6 +213,13 @@ def test_memory_backprop_grows_linearly_adjoint_is_constant(data):
     (lambda: ode.adjoint_gradient(ode.lotka_volterra, X0, THETA, TIMES, 3, lambda X: X.sum(), vjp_f=1),
      "vjp_f"),
     (lambda: ode.adjoint_gradient(ode.lotka_volterra, X0, THETA, TIMES, 3, lambda X: X), "loss"),
+    (lambda: ode.checkpointed_gradient(ode.lotka_volterra, X0, THETA, TIMES, 3, lambda X: X.sum(), 0),
+     "segment"),
+    (lambda: ode.checkpointed_gradient(ode.lotka_volterra, X0, THETA, TIMES, 3, lambda X: X, 2),
+     "loss"),
+    (lambda: ode.mlp_field(X0, np.ones(8)), "theta"),
+    (lambda: ode.mlp_field_init(2, 0, 0), "hidden"),
+    (lambda: ode.mlp_field_init(2, 4, "seed"), "rng"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

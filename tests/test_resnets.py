@@ -6,6 +6,7 @@ import pytest
 import scipy.integrate
 
 from course_lib import resnets as R
+from course_lib.utils import loglog_slope
 
 RNG = np.random.default_rng
 
@@ -71,6 +72,26 @@ def test_quadratic_variation():
     bm = np.cumsum(RNG(17).standard_normal((10_001, 50, 1)) / 100, axis=0)      # Brownian motion on [0, 1]
     assert np.mean(R.quadratic_variation(bm)) == pytest.approx(1.0, rel=0.02)
 
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_resnet_claims_of_the_notebook_hold_for_every_seed(seed):
+    """Section 6 of notebooks/05_deep_learning_theory.ipynb with other seeds: 200 networks per T."""
+    rng = RNG(200 + seed)
+    params = R.smooth_velocity_params(2, 16, rng, n_modes=3, scale=2.0)
+    x_in, Ts = np.array([[0.5, -0.3]]), 2 ** np.arange(3, 9)
+    qv_smooth, qv_random, spread = [], [], {0.5: [], 1.0: []}
+    for T in Ts:
+        qv_smooth.append(R.quadratic_variation(R.smooth_resnet(params, x_in, T, True))[0])
+        for beta in spread:
+            path = R.random_resnet(x_in, T, 16, rng, beta=beta, n_draws=200, return_path=True)
+            centred = path[-1] - path[-1].mean(axis=0)
+            spread[beta].append(np.sqrt(np.mean(np.sum(centred ** 2, axis=-1))))
+            if beta == 0.5:
+                qv_random.append(R.quadratic_variation(path).mean())
+    assert abs(loglog_slope(Ts, qv_smooth) + 1) < 0.1 and abs(loglog_slope(Ts, qv_random)) < 0.1
+    assert abs(loglog_slope(Ts, spread[0.5])) < 0.1 and abs(loglog_slope(Ts, spread[1.0]) + 0.5) < 0.1
+    assert spread[0.5][-1] > 0.3
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -258,22 +258,27 @@ def as_tensor(x) -> Tensor:
 
 
 def _unbroadcast(g, shape):
-    """Sum the cotangent ``g`` over the axes along which an operand of shape ``shape`` was broadcast."""
+    """Sum the cotangent ``g`` over the axes along which an operand of shape ``shape`` was broadcast.
+
+    This is the vjp of broadcasting ``shape`` to ``g.shape``, so it is only legal when ``shape``
+    broadcasts to ``g.shape``; any other cotangent comes from a wrong vjp and raises ``ValueError``
+    (a cotangent is never broadcast *up* to its parent: that would hide the mistake).
+    """
     g = np.asarray(g, dtype=np.float64)
     if g.shape == shape:
         return g
-    while g.ndim > len(shape):
-        g = g.sum(axis=0)
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if g.shape != shape:
-        try:
-            g = np.broadcast_to(g, shape)
-        except ValueError:
-            raise ValueError(f"a vjp returned a cotangent of shape {g.shape} "
-                             f"for a parent of shape {shape}") from None
-    return g
+    try:
+        legal = np.broadcast_shapes(shape, g.shape) == g.shape
+    except ValueError:
+        legal = False
+    if not legal:
+        raise ValueError(f"a vjp returned a cotangent of shape {g.shape} for a parent of shape "
+                         f"{shape}: a cotangent has its parent's shape, or the shape the parent was "
+                         f"broadcast to (it is then summed over the broadcast axes)")
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes).reshape(shape)
 
 
 def _matmul_vjp(a, b, g, need_a=True, need_b=True):
