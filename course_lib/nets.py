@@ -42,8 +42,15 @@ Convolution as a matrix
 Training (seeded, with a ``tqdm`` progress bar; runs on the device the model lives on)
 
 * ``train(model, X, y, n_steps, batch_size=64, lr=1e-3, loss="cross_entropy", optimizer="adam",
-  weight_decay=0.0, seed=0, progress=True, desc="training")`` → ``np.ndarray`` of the minibatch
-  losses, one per step; ``"adam"`` and ``"sgd"`` are written out (same iterates as ``torch.optim``).
+  weight_decay=0.0, seed=0, progress=True, desc="training", betas=(0.9, 0.999), shuffle=True,
+  step=None)`` → ``np.ndarray`` of the minibatch losses, one per step; ``"adam"`` and ``"sgd"`` are
+  written out (same iterates as ``torch.optim``). Unsupervised models (Chapter 9) pass ``y=None``
+  and ``loss="mean"``: the model's output is a per-sample loss (a negative ELBO, a negative
+  log-likelihood) and its mean is minimised. ``step(X_batch, y_batch) -> float`` replaces the
+  gradient step by the caller's own update (a GAN's alternating steps), keeping the batches, the
+  seed and the progress bar.
+* ``Optimizer(params, name="adam", lr=1e-3, weight_decay=0.0, betas=(0.9, 0.999))`` — the update of
+  ``train`` as an object: ``.zero_grad()``, then ``.step()`` after ``backward()``.
 * ``evaluate(model, X, y, loss="cross_entropy")`` → the loss on the whole set (a float).
 * ``accuracy(model, X, y)`` → the fraction of ``argmax`` predictions equal to ``y``.
 * ``count_parameters(model)`` → the number of trainable scalars.
@@ -62,6 +69,7 @@ from course_lib.utils import as_array, as_scalar
 
 __all__ = [
     "MultiHeadAttention",
+    "Optimizer",
     "ResidualBlock",
     "TinyTransformer",
     "TransformerBlock",
@@ -431,7 +439,13 @@ def _to_tensor(x, name, device, dtype):
 _LOSSES = ("cross_entropy", "mse")
 
 
-def _loss_fn(loss):
+def _loss_fn(loss, unsupervised=False):
+    if unsupervised:  # y is None: the model's output is a per-sample loss, or loss(output) a scalar
+        if loss == "mean":
+            return lambda out, y: out.mean()
+        if callable(loss):
+            return lambda out, y: loss(out)
+        raise ValueError(f"loss must be 'mean' or a callable output -> scalar when y is None, got {loss!r}")
     if callable(loss):
         return loss
     if loss == "cross_entropy":
@@ -444,6 +458,8 @@ def _loss_fn(loss):
 
 def _data(model, X, y, loss):
     device, dtype = _model(model)
+    if y is None:
+        return _to_tensor(X, "X", device, dtype), None
     X, y = _to_tensor(X, "X", device, dtype), _to_tensor(y, "y", device, dtype)
     if isinstance(loss, str):  # labels for cross-entropy, targets in the model's dtype for mse
         y = y.long() if loss == "cross_entropy" else y.to(dtype)
@@ -481,9 +497,56 @@ def _adam_step(params, state, lr, weight_decay, t, betas=(0.9, 0.999), eps=1e-8)
 _OPTIMIZERS = {"adam": _adam_step, "sgd": _sgd_step}
 
 
+def _betas(betas):
+    try:
+        b1, b2 = (as_scalar(b, "betas", nonnegative=True) for b in betas)
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}") from None
+    if b1 >= 1 or b2 >= 1:
+        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+    return b1, b2
+
+
+class Optimizer:
+    """The update of ``train`` (``"adam"`` or ``"sgd"``, written out above) as an object, for loops
+    that alternate between models (a GAN's generator and critic each have one).
+
+    ``opt.zero_grad()`` clears the gradients; ``opt.step()``, after ``backward()``, moves every
+    parameter once: the same iterates as ``torch.optim.Adam`` / ``torch.optim.SGD``.
+    """
+
+    def __init__(self, params, name: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
+                 betas=(0.9, 0.999)):
+        if isinstance(params, torch.Tensor):
+            raise ValueError("params must be an iterable of tensors (model.parameters()), got one tensor")
+        try:
+            self.params = [p for p in params if p.requires_grad]
+        except (TypeError, AttributeError):
+            raise ValueError(f"params must be an iterable of tensors, got {type(params).__name__}") from None
+        if name not in _OPTIMIZERS:
+            raise ValueError(f"name must be one of {sorted(_OPTIMIZERS)}, got {name!r}")
+        self.name, self.t, self.state = name, 0, {}
+        self.lr = as_scalar(lr, "lr", positive=True)
+        self.weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
+        self.betas = _betas(betas)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        if self.name == "adam":
+            _adam_step(self.params, self.state, self.lr, self.weight_decay, self.t, betas=self.betas)
+        else:
+            _sgd_step(self.params, self.state, self.lr, self.weight_decay, self.t)
+
+
 def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float = 1e-3,
           loss="cross_entropy", optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
-          progress: bool = True, desc: str = "training") -> np.ndarray:
+          progress: bool = True, desc: str = "training", betas=(0.9, 0.999), shuffle: bool = True,
+          step=None) -> np.ndarray:
     """Minimise the average ``loss(model(X_batch), y_batch)`` by minibatch ``optimizer`` steps.
 
     * ``X``, ``y``: arrays or tensors, one sample per row; they are moved to the model's device
@@ -495,39 +558,51 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
       from ``seed``; ``batch_size >= n`` gives full-batch steps.
     * ``loss``: ``"cross_entropy"`` (logits ``(B, C)`` or ``(B, L, C)``), ``"mse"`` or a callable
       ``(output, y) -> scalar tensor``.
+    * ``y=None`` (unsupervised): ``loss`` is ``"mean"`` (the model returns one loss per sample, e.g.
+      a negative ELBO) or a callable ``output -> scalar tensor``.
+    * ``betas``: Adam's ``(β1, β2)``; ``shuffle=False`` visits the samples in their order (the
+      first step of a full-batch run then sees ``X`` itself, as a written-out step does).
+    * ``step``: a callable ``(X_batch, y_batch) -> float`` that makes the update itself (with its
+      own ``Optimizer`` objects); ``loss``, ``optimizer``, ``lr``, ``betas``, ``weight_decay`` are then unused.
 
     The model is trained in place and left in ``eval`` mode. Returns the ``n_steps`` minibatch losses.
     """
     X, y = _data(model, X, y, loss)
     n_steps = _int(n_steps, "n_steps")
     batch_size = _int(batch_size, "batch_size")
-    lr = as_scalar(lr, "lr", positive=True)
-    weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    loss_fn = _loss_fn(loss)
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
-    step_fn = _OPTIMIZERS[optimizer]
+    if step is not None and not callable(step):
+        raise ValueError(f"step must be a callable (X_batch, y_batch) -> float, got {type(step).__name__}")
+    if step is None:
+        loss_fn = _loss_fn(loss, unsupervised=y is None)
+        if not isinstance(optimizer, str) or optimizer not in _OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
+        opt = Optimizer(model.parameters(), optimizer, lr, weight_decay, betas)
     from tqdm.auto import tqdm
 
-    params = [p for p in model.parameters() if p.requires_grad]
     gen = torch.Generator().manual_seed(int(seed))
     n = X.shape[0]
     batch_size = min(batch_size, n)
-    losses, order, pos, state = np.empty(n_steps), torch.randperm(n, generator=gen), 0, {}
+    draw = (lambda: torch.randperm(n, generator=gen)) if shuffle else (lambda: torch.arange(n))
+    losses, order, pos = np.empty(n_steps), draw(), 0
     model.train()
     for t in tqdm(range(1, n_steps + 1), desc=desc, disable=not progress, leave=False):
         if pos + batch_size > n:
-            order, pos = torch.randperm(n, generator=gen), 0
+            order, pos = draw(), 0
         idx = order[pos:pos + batch_size].to(X.device)
         pos += batch_size
-        for p in params:
-            p.grad = None
-        value = loss_fn(model(X[idx]), y[idx])
+        yb = None if y is None else y[idx]
+        if step is not None:
+            value = step(X[idx], yb)
+            if value is None or not math.isfinite(float(value)):
+                raise ValueError(f"step returned {value!r} at step {t}: it must return a finite loss")
+            losses[t - 1] = float(value)
+            continue
+        opt.zero_grad()
+        value = loss_fn(model(X[idx]), yb)
         value.backward()
-        with torch.no_grad():
-            step_fn(params, state, lr, weight_decay, t)
+        opt.step()
         losses[t - 1] = value.item()
     model.eval()
     return losses
