@@ -7,7 +7,7 @@ For the same 8-layer tanh MLP with a softmax cross-entropy loss, in float64, thi
 * PyTorch: value = the forward pass under ``torch.no_grad()``, value + gradient = the forward pass
   with autograd recording and ``loss.backward()``,
 
-and prints the median over repeats of each ratio (``autodiff.gradient_cost_ratio``: CPU times, value
+and prints the median over repeats of each ratio (``timing.gradient_cost_ratio``: CPU times, value
 and value + gradient timed in alternation). Reverse mode predicts a small constant (about 3 for
 matrix products: each forward product costs two in the backward sweep), independent of the number of
 parameters; storing the intermediate arrays for the sweep (fresh memory, page faults) adds to it.
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from course_lib import autodiff as ad
+from course_lib import autodiff as ad, timing
 
 
 def own_engine(params, X, y):
@@ -74,7 +74,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     with threadpool_limits(limits=args.threads):
         for name, make in (("own Tensor", own_engine), ("torch", pytorch)):
-            r = ad.gradient_cost_ratio(*make(params, X, y), repeats=args.repeats)
+            r = timing.gradient_cost_ratio(*make(params, X, y), repeats=args.repeats)
             print(f"{name:>12} | {1e3 * r.t_value:10.2f} | {1e3 * r.t_grad:15.2f} | {r.ratio:.2f}")
 
 

@@ -1,4 +1,4 @@
-"""Benchmark: course_lib.prox.lasso against scikit-learn's Lasso, side by side in one run.
+"""Benchmark: course_lib.lasso.lasso against scikit-learn's Lasso, side by side in one run.
 
 Problem (the issue's target): a 200 x 1000 Gaussian design, y = A x_true + noise with a 10-sparse
 x_true, and lam chosen so that the lasso solution has about 10 non-zeros.  scikit-learn minimises
@@ -6,7 +6,7 @@ x_true, and lam chosen so that the lasso solution has about 10 non-zeros.  sciki
 
 Reported: median wall time over interleaved repeats of
   * scikit-learn, default tol (1e-4) and tight tol (1e-10),
-  * course_lib.prox.lasso with tol=1e-8 (relative duality gap) and its default tol=1e-10,
+  * course_lib.lasso.lasso with tol=1e-8 (relative duality gap) and its default tol=1e-10,
 the relative objective difference against scikit-learn's tight solution, and the time ratios.
 Target: ours reaches sklearn's objective to 1e-8 relative in at most 3x sklearn's time.
 
@@ -18,7 +18,7 @@ import time
 import numpy as np
 from sklearn.linear_model import Lasso
 
-from course_lib import prox
+from course_lib import lasso
 
 
 def problem(seed, n=200, p=1000, k=10, target_nnz=10):
@@ -31,7 +31,7 @@ def problem(seed, n=200, p=1000, k=10, target_nnz=10):
     lo, hi = 1e-3 * np.abs(A.T @ y).max(), np.abs(A.T @ y).max()
     for _ in range(40):
         lam = np.sqrt(lo * hi)
-        nnz = np.count_nonzero(prox.lasso(A, y, lam))
+        nnz = np.count_nonzero(lasso.lasso(A, y, lam))
         if nnz > target_nnz:
             lo = lam
         elif nnz < target_nnz:
@@ -59,11 +59,11 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     A, y, lam = problem(args.seed)
-    obj = lambda x: prox.lasso_objective(A, y, lam, x)  # noqa: E731
+    obj = lambda x: lasso.lasso_objective(A, y, lam, x)  # noqa: E731
     runs = {"sklearn tol=1e-4": lambda: sk_fit(A, y, lam, 1e-4),
             "sklearn tol=1e-10": lambda: sk_fit(A, y, lam, 1e-10),
-            "ours tol=1e-8": lambda: prox.lasso(A, y, lam, tol=1e-8),
-            "ours tol=1e-10": lambda: prox.lasso(A, y, lam, tol=1e-10)}
+            "ours tol=1e-8": lambda: lasso.lasso(A, y, lam, tol=1e-8),
+            "ours tol=1e-10": lambda: lasso.lasso(A, y, lam, tol=1e-10)}
     for f in runs.values():        # warm-up (imports, caches)
         f()
     times = {name: [] for name in runs}

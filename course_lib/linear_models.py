@@ -14,9 +14,9 @@ so that scikit-learn's ``Ridge(alpha=lam, fit_intercept=False)`` has the same mi
   (a ``p x p`` system), or in *dual* form, ``x = A^T (A A^T + lam I)^{-1} y`` (an ``n x n`` system
   that only involves the inner products ``<a_i, a_j>``: the kernel trick of Chapter 4).
 * ``ridge_path`` computes the whole regularization path from one SVD of ``A``.
-* ``lasso_path`` (the one of ``course_lib.prox``, re-exported) solves the lasso for a decreasing
+* ``lasso_path`` (the one of ``course_lib.lasso``, re-exported) solves the lasso for a decreasing
   sequence of ``lam``, each solve warm-started from the previous solution; ``lambda_max`` gives
-  the ``lam`` above which the solution is 0, and ``prox.lasso_gap`` certifies any candidate ``x``.
+  the ``lam`` above which the solution is 0, and ``lasso.lasso_gap`` certifies any candidate ``x``.
 * ``lasso_interior_point`` writes the lasso as a smooth problem with ``2p`` linear inequality
   constraints and follows the central path of the log barrier with Newton steps.
 * ``mean_squared_error`` and ``kfold_errors`` measure held-out errors along a path.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from course_lib.prox import lasso_gap, lasso_objective, lasso_path
+from course_lib.lasso import lasso_gap, lasso_objective, lasso_path
 from course_lib.utils import as_array, as_scalar
 
 __all__ = [
@@ -141,7 +141,7 @@ def lasso_interior_point(A, y, lam, tol=1e-10, mu=20.0, t0=None, max_newton=500,
     ``du`` and solves a ``p x p`` positive definite system for ``dx`` (an ``n x n`` one by Woodbury's
     identity when ``n < p``), backtracks to stay inside ``|x| < u`` and decrease ``phi_t``, then resets
     ``u`` to its exact minimiser for the new ``x``, ``u = (1 + sqrt(1 + (t lam x)^2)) / (t lam)``.
-    Stop as soon as ``prox.lasso_gap(A, y, lam, x) <= tol * P(x)``.
+    Stop as soon as ``lasso.lasso_gap(A, y, lam, x) <= tol * P(x)``.
 
     ``gaps[k]`` is that duality gap after ``k`` Newton steps (``gaps[0]`` at ``x = 0``); it drops by
     about ``mu`` per centring, after a few Newton steps each, whatever the conditioning of ``A``.

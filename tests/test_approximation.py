@@ -1,14 +1,15 @@
-"""Tests of course_lib.approximation: against torch.autograd, scikit-learn, SciPy (quad, solve_ivp),
-closed forms and brute force."""
+"""Tests of course_lib.approximation: ridge functions and random-feature fits against scikit-learn,
+Barron's closed forms against SciPy's quad, Maurey's sampling, the names kept for older notebooks,
+and bad input."""
 import numpy as np
 import pytest
 import scipy.integrate
 import scipy.special
 import scipy.stats
-import torch
 from sklearn.linear_model import LinearRegression, Ridge
 
 from course_lib import approximation as A
+from course_lib import backprop, resnets, scalings
 
 RNG = np.random.default_rng
 
@@ -143,178 +144,16 @@ def test_barron_errors(rho):
     assert np.allclose(np.mean(maurey ** 2, axis=0) * np.array(ps), V, rtol=0.3)
 
 
-# ----------------------------------------------------------------------------- backpropagation
 
-def _torch_mlp(params, x, activation):
-    act = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
-           "square": lambda t: t ** 2, "cube": lambda t: t ** 3, "identity": lambda t: t}[activation]
-    tp = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in params]
-    tx = torch.tensor(x, requires_grad=True)
-    h = tx
-    for k, (W, b) in enumerate(tp):
-        h = h @ W.T + b
-        if k < len(tp) - 1:
-            h = act(h)
-    return tp, tx, h
+# ----------------------------------------------------------------------------- names kept stable
 
-
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "cube"])
-def test_hand_backprop_equals_torch_autograd(activation):
-    rng = RNG(6)
-    params = A.mlp_init([3, 16, 8, 16, 2], rng, gain=1.2, activation=activation, bias_std=0.3)
-    x, y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
-    out, cache = A.mlp_forward(params, x, activation)
-    loss, grad_out = A.mse_loss(out, y)
-    grads, grad_x = A.mlp_backward(params, cache, grad_out, activation)
-
-    tp, tx, tout = _torch_mlp(params, x, activation)
-    tloss = 0.5 * ((tout - torch.tensor(y)) ** 2).sum() / len(x)
-    tloss.backward()
-    assert _rel_err(out, tout) < 1e-13 and loss == pytest.approx(tloss.item(), rel=1e-13)
-    for (dW, db), (W, b) in zip(grads, tp):
-        assert _rel_err(dW, W.grad) < 1e-12 and _rel_err(db, b.grad) < 1e-12
-    assert _rel_err(grad_x, tx.grad) < 1e-12
-
-
-def _rel_err(ours, theirs):
-    theirs = theirs.detach().numpy()
-    return np.max(np.abs(ours - theirs)) / max(1.0, np.max(np.abs(theirs)))
-
-
-def test_backprop_of_a_linear_functional_is_a_vector_jacobian_product():
-    """dl/dx for l = <v, F(x)> is J^T v, with J from torch.autograd.functional.jacobian."""
-    rng = RNG(7)
-    params = A.mlp_init([4, 6, 3], rng, activation="tanh", bias_std=0.5)
-    x, v = rng.standard_normal((1, 4)), rng.standard_normal((1, 3))
-    _, cache = A.mlp_forward(params, x, "tanh")
-    _, grad_x = A.mlp_backward(params, cache, v, "tanh")
-    J = torch.autograd.functional.jacobian(lambda z: _forward_torch(params, z), torch.tensor(x[0]))
-    assert np.allclose(grad_x[0], J.numpy().T @ v[0], atol=1e-12)
-
-
-def _forward_torch(params, z):
-    h = z
-    for k, (W, b) in enumerate(params):
-        h = torch.tensor(W) @ h + torch.tensor(b)
-        if k < len(params) - 1:
-            h = torch.tanh(h)
-    return h
-
-
-def test_mlp_init_scales():
-    rng = RNG(8)
-    (W1, b1), (W2, _) = A.mlp_init([400, 300, 200], rng, gain=0.5, activation="relu")
-    assert np.std(W1) == pytest.approx(0.5 * np.sqrt(2 / 400), rel=0.02) and np.all(b1 == 0)
-    (W1, _), = A.mlp_init([400, 300], rng, activation="tanh")
-    assert np.std(W1) == pytest.approx(np.sqrt(1 / 400), rel=0.02)
-
-
-def test_gradient_norms_vs_depth_grow_like_gain_per_layer():
-    depths = np.array([2, 8, 14, 20])
-    rates = {}
-    for g in (0.7, 1.4):
-        N = A.gradient_norms_vs_depth(depths, 64, g, RNG(9), n=16, n_seeds=3)
-        assert N.shape == (3, 4)
-        rates[g] = np.exp(np.polyfit(depths, np.log(N).mean(axis=0), 1)[0])
-    assert rates[0.7] == pytest.approx(0.7, rel=0.05) and rates[1.4] == pytest.approx(1.4, rel=0.05)
-
-
-# ----------------------------------------------------------------------------- lazy vs mean field
-
-@pytest.mark.parametrize("scaling, gamma", [("ntk", 0.5), ("mean_field", 1.0)])
-def test_train_two_layer_steps_are_torch_gradient_steps(scaling, gamma):
-    rng = RNG(10)
-    m, n = 30, 12
-    x, y = np.c_[rng.uniform(-1, 1, n), np.ones(n)], rng.standard_normal(n)
-    W0, a0 = rng.standard_normal((m, 2)), rng.standard_normal(m)
-    W, a, losses = A.train_two_layer(x, y, W0, a0, scaling, step=0.3, n_iter=3)
-    tW, ta = torch.tensor(W0, requires_grad=True), torch.tensor(a0, requires_grad=True)
-    lr = 0.3 * m ** (2 * gamma - 1)
-    for k in range(3):
-        f = torch.tanh(torch.tensor(x) @ tW.T) @ ta / m ** gamma
-        loss = 0.5 * ((f - torch.tensor(y)) ** 2).mean()
-        assert losses[k] == pytest.approx(loss.item(), rel=1e-13)
-        tW.grad = ta.grad = None
-        loss.backward()
-        with torch.no_grad():
-            tW -= lr * tW.grad
-            ta -= lr * ta.grad
-    assert np.allclose(W, tW.detach().numpy(), atol=1e-13) and np.allclose(a, ta.detach().numpy(), atol=1e-13)
-    f_final = A.two_layer_scaled(x, W, a, scaling)
-    assert losses[-1] == pytest.approx(0.5 * np.mean((f_final - y) ** 2), rel=1e-13)
-    W0_copy = W0.copy()
-    A.train_two_layer(x, y, W0, a0, scaling, 0.3, 2)
-    assert np.array_equal(W0, W0_copy)                  # the initial weights are not modified
-
-
-def test_relative_change():
-    W0, a0 = np.ones((2, 2)), np.zeros(2)
-    assert A.relative_change(W0, a0, W0, a0) == 0
-    assert A.relative_change(W0, a0, 2 * W0, a0) == pytest.approx(1.0)
-
-
-# ----------------------------------------------------------------------------- ResNets and ODEs
-
-@pytest.fixture(scope="module")
-def field():
-    P = A.smooth_velocity_params(2, 8, RNG(11), n_modes=3, scale=1.5)
-    x0 = RNG(12).uniform(-1, 1, (6, 2))
-    ref = scipy.integrate.solve_ivp(lambda t, z: A.velocity(P, t, z.reshape(6, 2)).ravel(), (0, 1), x0.ravel(),
-                                    method="DOP853", rtol=1e-12, atol=1e-12)
-    return P, x0, ref.y[:, -1].reshape(6, 2)
-
-
-def test_rk4_matches_solve_ivp(field):
-    P, x0, ref = field
-    v = lambda t, x: A.velocity(P, t, x)  # noqa: E731
-    assert np.max(np.abs(A.rk4(v, x0, 200) - ref)) < 1e-9
-    e1, e2 = (np.max(np.abs(A.rk4(v, x0, n) - ref)) for n in (10, 20))
-    assert 12 < e1 / e2 < 20                            # fourth order: halving h divides the error by 16
-
-
-def test_smooth_resnet_converges_to_the_ode_flow_at_rate_one_over_T(field):
-    P, x0, ref = field
-    errors = [np.max(np.abs(A.smooth_resnet(P, x0, T) - ref)) for T in (100, 200, 400)]
-    assert 1.8 < errors[0] / errors[1] < 2.2 and 1.8 < errors[1] / errors[2] < 2.2
-    path = A.smooth_resnet(P, x0, 5, return_path=True)
-    assert path.shape == (6, 6, 2) and np.array_equal(path[0], x0)
-    assert np.allclose(path[-1], A.euler(lambda t, x: A.velocity(P, t, x), x0, 5), rtol=0, atol=0)
-
-
-def test_euler_on_a_linear_ode_is_a_matrix_power():
-    M = np.array([[0.0, 1.0], [-2.0, -0.3]])
-    x0 = np.array([1.0, 0.5])
-    T = 17
-    xT = A.euler(lambda t, x: M @ x, x0, T, t1=2.0)
-    assert np.allclose(xT, np.linalg.matrix_power(np.eye(2) + 2.0 / T * M, T) @ x0, rtol=1e-13)
-
-
-def test_velocity_formula():
-    P = A.smooth_velocity_params(3, 5, RNG(13), n_modes=2)
-    x, t = RNG(14).standard_normal((4, 3)), 0.3
-    W1 = P["W1"][0] + np.cos(np.pi * t) * P["W1"][1]
-    b = P["b"][0] + np.cos(np.pi * t) * P["b"][1]
-    W2 = P["W2"][0] + np.cos(np.pi * t) * P["W2"][1]
-    assert np.allclose(A.velocity(P, t, x), np.tanh(x @ W1.T + b) @ W2.T, rtol=1e-14)
-    assert A.velocity(P, t, x[0]).shape == (3,)
-
-
-def test_random_resnet_shapes_and_scalings():
-    x0 = np.array([[0.5, -0.3]])
-    assert A.random_resnet(x0, 4, 8, RNG(15)).shape == (1, 2)
-    path = A.random_resnet(x0, 4, 8, RNG(15), n_draws=3, return_path=True)
-    assert path.shape == (5, 3, 1, 2) and np.all(path[0] == x0)
-    # beta = 1: the output concentrates on the input (std ~ T^{-1/2}); beta = 1/2: it does not
-    sd = {beta: A.random_resnet(x0, 400, 8, RNG(16), beta=beta, n_draws=200).std(axis=0).mean()
-          for beta in (0.5, 1.0)}
-    assert sd[1.0] < 0.1 < 0.5 < sd[0.5]
-
-
-def test_quadratic_variation():
-    path = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 2.0]])
-    assert A.quadratic_variation(path) == pytest.approx(5.0)
-    bm = np.cumsum(RNG(17).standard_normal((10_001, 50, 1)) / 100, axis=0)      # Brownian motion on [0, 1]
-    assert np.mean(A.quadratic_variation(bm)) == pytest.approx(1.0, rel=0.02)
+def test_moved_names_are_still_found():
+    for module, names in ((backprop, backprop.__all__), (scalings, scalings.__all__),
+                          (resnets, resnets.__all__)):
+        for name in names:
+            assert getattr(A, name) is getattr(module, name)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        A.no_such_name  # noqa: B018
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -322,7 +161,6 @@ def test_quadratic_variation():
 def test_bad_input_raises_value_error_naming_the_argument(rho):
     W, b = np.ones((3, 2)), np.zeros(3)
     x = np.zeros((4, 2))
-    params = A.mlp_init([2, 3, 1], 0)
     bad = [
         (lambda: A.get_activation("gelu"), "activation"),
         (lambda: A.ridge_features(x, W, b, "softmax"), "activation"),
@@ -343,33 +181,6 @@ def test_bad_input_raises_value_error_naming_the_argument(rho):
         (lambda: A.sample_integral_network(2.5, rho, 0), "p"),
         (lambda: A.barron_errors(x, [0, 4], rho, 2, 0), "ps"),
         (lambda: A.barron_errors(x, [4], rho, 0, 0), "n_seeds"),
-        (lambda: A.mlp_init([3], 0), "widths"),
-        (lambda: A.mlp_init([3, 2], 0, gain=0), "gain"),
-        (lambda: A.mlp_forward(params, np.zeros((4, 5))), "x"),
-        (lambda: A.mlp_forward([(np.ones((3, 2)), np.zeros(3)), (np.ones((1, 4)), np.zeros(1))], x), "params"),
-        (lambda: A.mlp_forward([(np.ones((3, 2)), np.zeros(2))], x), "params"),
-        (lambda: A.mlp_backward(params, {}, np.zeros((4, 1))), "cache"),
-        (lambda: A.mlp_backward(params, A.mlp_forward(params, x)[1], np.zeros((4, 2))), "grad_out"),
-        (lambda: A.mlp_backward(params, A.mlp_forward(params, x, "relu")[1], np.zeros((4, 1)), "tanh"),
-         "activation"),
-        (lambda: A.mse_loss(np.zeros(3), np.zeros(4)), "y"),
-        (lambda: A.gradient_norms_vs_depth([0, 2], 8, 1.0, 0), "depths"),
-        (lambda: A.gradient_norms_vs_depth([2], 8, 1.0, 0, n_seeds=0), "n_seeds"),
-        (lambda: A.two_layer_scaled(x, W, np.ones(3), "lazy"), "scaling"),
-        (lambda: A.train_two_layer(x, np.ones(4), W, np.ones(3), step=0), "step"),
-        (lambda: A.train_two_layer(x, np.ones(4), W, np.ones(2)), "a0"),
-        (lambda: A.train_two_layer(x, np.ones(4), W, np.ones(3), n_iter=-1), "n_iter"),
-        (lambda: A.relative_change(np.zeros((2, 2)), np.zeros(2), np.zeros((2, 2)), np.zeros(2)), "W0"),
-        (lambda: A.euler("v", x, 4), "v"),
-        (lambda: A.euler(lambda t, z: z[:1], x, 4), "v"),
-        (lambda: A.euler(lambda t, z: z, x, 0), "T"),
-        (lambda: A.rk4(lambda t, z: z, x, 10, t1=0), "t1"),
-        (lambda: A.smooth_velocity_params(2, 0, 0), "hidden"),
-        (lambda: A.velocity({"W1": 1}, 0.0, x), "params"),
-        (lambda: A.velocity(A.smooth_velocity_params(2, 3, 0), 0.0, np.zeros((4, 3))), "x"),
-        (lambda: A.random_resnet(x, 4, 3, 0, beta=0), "beta"),
-        (lambda: A.random_resnet(x, 4, 3, 0, n_draws=0), "n_draws"),
-        (lambda: A.quadratic_variation(np.zeros((1, 2))), "path"),
     ]
     for call, name in bad:
         with pytest.raises(ValueError, match=name):

@@ -1,8 +1,9 @@
-"""Tests of course_lib.images (discrete gradient, divergence, TV) and course_lib.data.photo."""
+"""Tests of course_lib.images (discrete gradient, divergence, TV; TV denoising against a generic
+solver and its duality gap, TV inpainting) and course_lib.data.photo."""
 import numpy as np
 import pytest
 
-from course_lib import data, images
+from course_lib import data, images, splitting
 
 
 def test_div_is_minus_the_adjoint_of_grad():
@@ -45,12 +46,52 @@ def test_photo_crop():
     np.testing.assert_allclose(w, v.reshape(16, 4, 16, 4).mean(axis=(1, 3)))
 
 
+# ----------------------------------------------------------------------------- TV denoising and inpainting
+
+def test_tv_denoise_gap_and_against_generic_solver():
+    rng = np.random.default_rng(14)
+    f = np.kron(np.array([[0.0, 1.0], [1.0, 0.0]]), np.ones((4, 4))) + 0.2 * rng.standard_normal((8, 8))
+    lam = 0.15
+    u, h = images.tv_denoise(f, lam, 20_000, tol=1e-9)
+    assert h["gap"][-1] <= 1e-9
+    assert np.all(h["gap"] >= -1e-15)
+    # independent check: the primal problem by Chambolle-Pock with K = grad
+    u_cp, _ = splitting.chambolle_pock(images.grad, lambda p: -images.div(p),
+                                       lambda v, t: (v + t * f) / (1 + t),
+                                       lambda q, s: images.project_pixel_ball(q, lam), 0.35, 0.35,
+                                       5000, x0=f, tol=1e-10)
+    np.testing.assert_allclose(u, u_cp, atol=1e-4)
+    obj = 0.5 * np.sum((u - f) ** 2) + lam * images.tv_norm(u)
+    obj_cp = 0.5 * np.sum((u_cp - f) ** 2) + lam * images.tv_norm(u_cp)
+    assert obj <= obj_cp + 1e-9
+    # a constant image is left unchanged (its TV is 0)
+    u_c, _ = images.tv_denoise(np.full((4, 4), 0.3), 1.0, 10)
+    np.testing.assert_allclose(u_c, 0.3, atol=1e-15)
+
+
+def test_tv_inpaint_recovers_piecewise_constant():
+    f = np.zeros((12, 12))
+    f[:, 6:] = 1.0
+    mask = np.ones_like(f, dtype=bool)
+    mask[4:8, 1:5] = False              # a hole inside the dark half: filled with 0
+    u, h = images.tv_inpaint(f, mask, 3000, tol=1e-10)
+    np.testing.assert_allclose(u, f, atol=1e-6)
+    assert np.all(u[mask] == f[mask])
+    mask[4:8, 4:8] = False              # a hole across the edge: TV cannot beat the straight edge
+    u, h = images.tv_inpaint(f, mask, 3000)
+    assert np.all(u[mask] == f[mask])
+    assert h["objective"][-1] == pytest.approx(images.tv_norm(f), rel=1e-4)
+
+
 @pytest.mark.parametrize("call, name", [
     (lambda: images.grad(np.ones(3)), "u"),
     (lambda: images.grad(np.full((2, 2), np.nan)), "u"),
     (lambda: images.div(np.ones((3, 2, 2))), "p"),
     (lambda: images.pixel_norms(np.ones((2, 2))), "p"),
     (lambda: images.tv_norm(np.ones((2, 2, 2))), "u"),
+    (lambda: images.tv_denoise(np.ones(3), 1.0), "f"),
+    (lambda: images.tv_denoise(np.ones((3, 3)), 0.0), "lam"),
+    (lambda: images.tv_inpaint(np.ones((3, 3)), np.ones((3, 3))), "mask"),
     (lambda: data.photo("lena.png"), "name"),
     (lambda: data.photo(top=400), "crop"),
     (lambda: data.photo(size=100, factor=3), "size"),

@@ -1,9 +1,11 @@
 """House rules of the stored notebooks (lectures and solution sheets are committed executed)."""
+import ast
 import re
 
 import pytest
 
-from tests._helpers import EXECUTED, EXERCISES, LECTURES, ROOT, code_cells, load, repository_url, source
+from tests._helpers import (EXECUTED, EXERCISES, LECTURES, ROOT, SOLUTIONS, code_cells, load,
+                            repository_url, source)
 
 SETUP_HEAD = [
     "# Setup: on Colab only, install course_lib; then imports, one seed, the device.",
@@ -102,3 +104,41 @@ def test_every_notebook_is_in_the_toc():
         assert f"file: {stem}" in toc, f"{stem} is missing from _toc.yml"
     for chapter in LECTURES:
         assert f"file: book/{chapter.stem}" in toc
+
+
+def private_course_lib_names(code: str) -> list:
+    """Private names of course_lib used by some code: ``from course_lib.x import _y``,
+    ``import course_lib._x``, or ``m._y`` where ``m`` is bound to a course_lib module."""
+    lines = code.splitlines()   # IPython magics (%pip, !ls) become `pass`, at their indentation
+    code = "\n".join(line[: len(line) - len(line.lstrip())] + "pass"
+                     if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    tree, modules, bad = ast.parse(code), set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "course_lib":
+                    bad += [part for part in a.name.split(".") if part.startswith("_")]
+                    modules.add(a.asname or a.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "course_lib":
+            bad += [part for part in node.module.split(".") if part.startswith("_")]
+            bad += [a.name for a in node.names if a.name.startswith("_")]
+            modules |= {a.asname or a.name for a in node.names}   # submodules imported by name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and node.attr.startswith("_")):
+            bad.append(f"{node.value.id}.{node.attr}")
+    return bad
+
+
+def test_private_name_check_itself():
+    assert private_course_lib_names("from course_lib import prox\nprox._tau(1)") == ["prox._tau"]
+    assert private_course_lib_names("from course_lib._shared import soft") == ["_shared"]
+    assert private_course_lib_names("from course_lib.lasso import _gap") == ["_gap"]
+    assert private_course_lib_names("import course_lib\nimport numpy as np\nnp._x") == []
+
+
+@pytest.mark.parametrize("path", LECTURES + SOLUTIONS + EXERCISES, ids=ids(LECTURES + SOLUTIONS + EXERCISES))
+def test_no_notebook_uses_a_private_name_of_course_lib(path):
+    code = "\n".join(source(c) for c in code_cells(load(path)))
+    bad = private_course_lib_names(code)
+    assert not bad, f"{path.name} uses private names of course_lib: {bad} (use public ones)"

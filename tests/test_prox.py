@@ -1,15 +1,14 @@
 """Tests of course_lib.prox: every prox against brute-force minimisation (scipy.optimize) and Moreau's
-identity, the lasso against scikit-learn, basis pursuit against scipy.optimize.linprog, TV against
-closed forms and duality, and bad input."""
+identity, the affine projection against its closed form, the names kept for older notebooks, and
+bad input."""
 import numpy as np
 import pytest
 import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.linear_model import Lasso
 
-from course_lib import images
+from course_lib import images, lasso, splitting
 from course_lib import prox as P
 
 FLOATS = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
@@ -195,229 +194,34 @@ def test_moreau_identity_nuclear():
     np.testing.assert_allclose(conj, (U * np.minimum(s, 1.0)) @ Vt, atol=1e-12)
 
 
-# ----------------------------------------------------------------------------- lasso vs scikit-learn
+# ----------------------------------------------------------------------------- affine constraints
 
-def sk_lasso(A, y, lam):
-    m = Lasso(alpha=lam / A.shape[0], fit_intercept=False, tol=1e-14, max_iter=1_000_000)
-    m.fit(A, y)
-    return m.coef_
-
-
-def design(kind, rng):
-    if kind == "tall":
-        A = rng.standard_normal((60, 15))
-    elif kind == "wide":
-        A = rng.standard_normal((30, 80))
-    else:  # duplicated columns: the minimiser is not unique, the objective is
-        B = rng.standard_normal((30, 40))
-        A = np.hstack([B, B[:, :10]])
-    x = np.zeros(A.shape[1])
-    x[:5] = rng.standard_normal(5) * 2
-    return A, A @ x + 0.1 * rng.standard_normal(A.shape[0])
-
-
-@pytest.mark.parametrize("kind", ["tall", "wide", "duplicated"])
-def test_lasso_matches_sklearn_along_a_path(kind):
-    rng = np.random.default_rng(3)
-    A, y = design(kind, rng)
-    lam_max = np.abs(A.T @ y).max()
-    x_prev = None
-    for frac in [1.1, 0.9, 0.5, 0.2, 0.05, 0.01]:
-        lam = frac * lam_max
-        x = P.lasso(A, y, lam, x0=x_prev, tol=1e-12)
-        x_sk = sk_lasso(A, y, lam)
-        f, f_sk = P.lasso_objective(A, y, lam, x), P.lasso_objective(A, y, lam, x_sk)
-        assert f <= f_sk * (1 + 1e-10), (kind, frac, f, f_sk)
-        assert abs(f - f_sk) <= 1e-9 * f_sk
-        assert P.lasso_gap(A, y, lam, x) <= 1e-12 * f * 1.0001
-        if kind != "duplicated":       # unique minimiser
-            np.testing.assert_allclose(x, x_sk, atol=1e-6 * max(1, np.abs(x_sk).max()))
-        if frac >= 1:
-            assert np.all(x == 0)
-        x_prev = x
-
-
-def test_lasso_path_and_warm_start():
-    rng = np.random.default_rng(4)
-    A, y = design("wide", rng)
-    lams = np.abs(A.T @ y).max() * np.array([0.01, 0.3, 0.1])
-    X = P.lasso_path(A, y, lams)
-    for x, lam in zip(X, lams):
-        assert P.lasso_gap(A, y, lam, x) <= 1e-9 * P.lasso_objective(A, y, lam, x)
-    # warm start from the solution returns it (up to the gap test)
-    x = P.lasso(A, y, lams[1], x0=X[1])
-    np.testing.assert_allclose(x, X[1], atol=1e-8)
-
-
-def test_lasso_zero_lambda_and_zero_column():
-    rng = np.random.default_rng(5)
-    A = rng.standard_normal((20, 5))
-    y = rng.standard_normal(20)
-    np.testing.assert_allclose(P.lasso(A, y, 0.0), np.linalg.lstsq(A, y, rcond=None)[0], atol=1e-12)
-    A[:, 2] = 0.0
-    x = P.lasso(A, y, 1.0)
-    assert x[2] == 0
-    assert abs(P.lasso_objective(A, y, 1.0, x) - P.lasso_objective(A, y, 1.0, sk_lasso(A, y, 1.0))) < 1e-9
-
-
-def test_ista_fista_converge_to_lasso_with_rates():
-    rng = np.random.default_rng(6)
-    A, y = design("wide", rng)
-    lam = 0.1 * np.abs(A.T @ y).max()
-    x_star = P.lasso(A, y, lam, tol=1e-14)
-    f_star = P.lasso_objective(A, y, lam, x_star)
-    L = np.linalg.norm(A, 2) ** 2
-    R2 = np.sum(x_star ** 2)
-    k = np.arange(1, 301)
-    _, h_i = P.ista(A, y, lam, 300)
-    _, h_f = P.fista(A, y, lam, 300)
-    # the theorems' bounds, with x0 = 0
-    assert np.all(h_i["objective"][1:] - f_star <= L * R2 / (2 * k) + 1e-9)
-    assert np.all(h_f["objective"][1:] - f_star <= 2 * L * R2 / (k + 1) ** 2 + 1e-9)
-    # ISTA is monotone; the gap bounds the suboptimality
-    assert np.all(np.diff(h_i["objective"]) <= 1e-12)
-    assert np.all(h_f["gap"] >= h_f["objective"] - f_star - 1e-9)
-    x_r, h_r = P.fista(A, y, lam, 2000, restart=True, tol=1e-10)
-    assert h_r["gap"][-1] <= 1e-10 and len(h_r["gap"]) < 2001
-    np.testing.assert_allclose(x_r, x_star, atol=1e-5)
-
-
-def test_forward_backward_generic_equals_ista_and_fista():
-    rng = np.random.default_rng(7)
-    A, y = design("tall", rng)
-    lam = 2.0
-    step = 1 / np.linalg.norm(A, 2) ** 2
-    def grad_f(x):
-        return A.T @ (A @ x - y)
-    for accelerated, ref in ((False, P.ista), (True, P.fista)):
-        x, h = P.forward_backward(grad_f, lambda v, t: P.soft_threshold(v, lam * t), step, 50, x0=np.zeros(15),
-                                  accelerated=accelerated,
-                                  objective=lambda x: P.lasso_objective(A, y, lam, x))
-        x_ref, h_ref = ref(A, y, lam, 50, step=step)
-        np.testing.assert_allclose(x, x_ref, atol=1e-13)
-        np.testing.assert_allclose(h["objective"], h_ref["objective"], rtol=1e-12)
-
-
-def test_callbacks_are_called():
-    rng = np.random.default_rng(8)
-    A, y = design("tall", rng)
-    seen = []
-    P.ista(A, y, 1.0, 5, callback=lambda k, x: seen.append(k))
-    P.fista(A, y, 1.0, 5, callback=lambda k, x: seen.append(k))
-    assert seen == [1, 2, 3, 4, 5] * 2
-
-
-# ----------------------------------------------------------------------------- splittings, basis pursuit
-
-def linprog_bp(A, y):
-    n = A.shape[1]
-    r = scipy.optimize.linprog(np.ones(2 * n), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None),
-                               method="highs")
-    assert r.status == 0
-    return r.x[:n] - r.x[n:]
-
-
-@pytest.mark.parametrize("method", ["douglas_rachford", "admm"])
-@pytest.mark.parametrize("k", [3, 12])
-def test_basis_pursuit_against_linprog(method, k):
-    rng = np.random.default_rng(10 + k)
-    A = rng.standard_normal((20, 40))
-    x0 = np.zeros(40)
-    x0[rng.choice(40, k, replace=False)] = rng.standard_normal(k)
-    y = A @ x0
-    x_lp = linprog_bp(A, y)
-    x, h = P.basis_pursuit(A, y, 20_000, method=method, tol=1e-11)
-    assert abs(np.abs(x).sum() - np.abs(x_lp).sum()) <= 1e-7 * np.abs(x_lp).sum()
-    assert h["residual"][-1] <= 1e-11
-    np.testing.assert_allclose(x, x_lp, atol=1e-6)
-    if k == 3:   # far below the transition: exact recovery, at machine precision
-        assert np.linalg.norm(x - x0) <= 1e-10 * np.linalg.norm(x0)
-
-
-def test_admm_is_douglas_rachford_with_swapped_roles():
-    rng = np.random.default_rng(11)
-    A = rng.standard_normal((10, 25))
-    y = A @ np.r_[1.0, -2.0, np.zeros(23)]
+def test_project_affine_matches_the_normal_equations():
+    """P(v) = v - A^T (A A^T)^{-1} (A v - y) for A of full row rank, and P is idempotent."""
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((4, 9))
+    y = A @ rng.standard_normal(9)
     proj = P.project_affine(A, y)
-    gamma = 0.3
-    xs = []
-    P.admm(P.soft_threshold, proj, 1 / gamma, 30, x0=proj(np.zeros(25)), callback=lambda k, x: xs.append(x))
-    # DR with g (the projection) first: t_0 = z_0, a = prox_g(t), b = prox_f(2a - t), t += b - a
-    t = proj(np.zeros(25))
-    bs = []
-    for _ in range(30):
-        a = proj(t)
-        b = P.soft_threshold(2 * a - t, gamma)
-        t = t + b - a
-        bs.append(b)
-    np.testing.assert_allclose(np.array(xs), np.array(bs), atol=1e-12)
+    for v in rng.standard_normal((5, 9)):
+        expected = v - A.T @ np.linalg.solve(A @ A.T, A @ v - y)
+        np.testing.assert_allclose(proj(v), expected, atol=1e-12)
+        np.testing.assert_allclose(A @ proj(v), y, atol=1e-12)
+        np.testing.assert_allclose(proj(proj(v)), proj(v), atol=1e-12)
 
 
-def test_douglas_rachford_generic_on_projection_problem():
-    """min ||x - c||^2/2 over the intersection of a box and a hyperplane, vs SLSQP."""
-    c = np.array([2.0, -1.0, 0.5, 3.0])
-    a, b = np.ones(4), 1.0
-    def prox_f(v, t):       # f = ||x - c||^2 / 2 + indicator of the box [0, 2]^4
-        return np.clip((v + t * c) / (1 + t), 0, 2)
-    def prox_g(v, t):       # g = indicator of {a.x = b}
-        return v - (a @ v - b) / (a @ a) * a
-    x, h = P.douglas_rachford(prox_f, prox_g, 1.0, 2000, x0=np.zeros(4), tol=1e-12)
-    r = scipy.optimize.minimize(lambda w: 0.5 * np.sum((w - c) ** 2), np.full(4, 0.25), method="SLSQP",
-                                bounds=[(0, 2)] * 4, constraints=[{"type": "eq", "fun": lambda w: a @ w - b}],
-                                options={"ftol": 1e-15})
-    np.testing.assert_allclose(x, r.x, atol=1e-7)
-    assert h["residual"][-1] <= 1e-12
+# ----------------------------------------------------------------------------- names kept stable
 
-
-def test_chambolle_pock_on_lasso():
-    """min lam ||x||_1 + 0.5 ||A x - y||^2 with K = A, f = 0.5||. - y||^2 (prox of f* closed form)."""
-    rng = np.random.default_rng(12)
-    A, y = design("tall", rng)
-    lam = 3.0
-    L = np.linalg.norm(A, 2)
-    def prox_fstar(q, s):   # f*(q) = 0.5||q||^2 + <q, y>
-        return (q - s * y) / (1 + s)
-    x, h = P.chambolle_pock(lambda x: A @ x, lambda p: A.T @ p, lambda v, t: P.soft_threshold(v, lam * t),
-                            prox_fstar, 0.9 / L, 0.9 / L, 5000, x0=np.zeros(15), tol=1e-13)
-    np.testing.assert_allclose(x, P.lasso(A, y, lam, tol=1e-14), atol=1e-8)
-    assert h["residual"][-1] <= 1e-13
-
-
-# ----------------------------------------------------------------------------- total variation
-
-def test_tv_denoise_gap_and_against_generic_solver():
-    rng = np.random.default_rng(14)
-    f = np.kron(np.array([[0.0, 1.0], [1.0, 0.0]]), np.ones((4, 4))) + 0.2 * rng.standard_normal((8, 8))
-    lam = 0.15
-    u, h = P.tv_denoise(f, lam, 20_000, tol=1e-9)
-    assert h["gap"][-1] <= 1e-9
-    assert np.all(h["gap"] >= -1e-15)
-    # independent check: the primal problem by Chambolle-Pock with K = grad
-    u_cp, _ = P.chambolle_pock(images.grad, lambda p: -images.div(p),
-                               lambda v, t: (v + t * f) / (1 + t),
-                               lambda q, s: P.project_pixel_ball(q, lam), 0.35, 0.35, 5000, x0=f,
-                               tol=1e-10)
-    np.testing.assert_allclose(u, u_cp, atol=1e-4)
-    obj = 0.5 * np.sum((u - f) ** 2) + lam * images.tv_norm(u)
-    obj_cp = 0.5 * np.sum((u_cp - f) ** 2) + lam * images.tv_norm(u_cp)
-    assert obj <= obj_cp + 1e-9
-    # a constant image is left unchanged (its TV is 0)
-    u_c, _ = P.tv_denoise(np.full((4, 4), 0.3), 1.0, 10)
-    np.testing.assert_allclose(u_c, 0.3, atol=1e-15)
-
-
-def test_tv_inpaint_recovers_piecewise_constant():
-    f = np.zeros((12, 12))
-    f[:, 6:] = 1.0
-    mask = np.ones_like(f, dtype=bool)
-    mask[4:8, 1:5] = False              # a hole inside the dark half: filled with 0
-    u, h = P.tv_inpaint(f, mask, 3000, tol=1e-10)
-    np.testing.assert_allclose(u, f, atol=1e-6)
-    assert np.all(u[mask] == f[mask])
-    mask[4:8, 4:8] = False              # a hole across the edge: TV cannot beat the straight edge
-    u, h = P.tv_inpaint(f, mask, 3000)
-    assert np.all(u[mask] == f[mask])
-    assert h["objective"][-1] == pytest.approx(images.tv_norm(f), rel=1e-4)
+def test_lasso_is_a_thin_alias_and_moved_names_are_still_found():
+    assert P.lasso is lasso.lasso                       # the stable name of the DESIGN
+    for name in ("ista", "fista", "lasso_gap", "lasso_objective", "lasso_path"):
+        assert getattr(P, name) is getattr(lasso, name)
+    for name in ("forward_backward", "douglas_rachford", "admm", "chambolle_pock", "basis_pursuit"):
+        assert getattr(P, name) is getattr(splitting, name)
+    for name in ("tv_denoise", "tv_inpaint", "project_pixel_ball", "div_adjoint", "grad", "div",
+                 "tv_norm"):
+        assert getattr(P, name) is getattr(images, name)
+    with pytest.raises(AttributeError, match="no_such_prox"):
+        P.no_such_prox  # noqa: B018
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -427,32 +231,10 @@ def test_tv_inpaint_recovers_piecewise_constant():
     (lambda: P.soft_threshold([1.0], -1.0), "tau"),
     (lambda: P.project_simplex([1.0, np.inf]), "x"),
     (lambda: P.project_simplex([1.0], radius=0.0), "radius"),
-    (lambda: P.lasso(np.ones((3, 2)), np.ones(4), 1.0), "y"),
-    (lambda: P.lasso(np.ones(3), np.ones(3), 1.0), "A"),
-    (lambda: P.lasso(np.ones((3, 2)), np.ones(3), -1.0), "lam"),
-    (lambda: P.lasso(np.ones((3, 2)), np.ones(3), np.nan), "lam"),
-    (lambda: P.lasso(np.full((3, 2), np.nan), np.ones(3), 1.0), "A"),
-    (lambda: P.lasso(np.ones((3, 2)), [1.0, np.inf, 0.0], 1.0), "y"),
-    (lambda: P.lasso(np.ones((3, 2)), np.ones(3), 1.0, x0=np.ones(3)), "x0"),
-    (lambda: P.lasso(np.ones((3, 2)), np.ones(3), 1.0, tol=-1), "tol"),
-    (lambda: P.ista(np.ones((3, 2)), np.ones(3), -0.1), "lam"),
-    (lambda: P.fista(np.ones((3, 2)), np.ones(3), 1.0, n_iter=-1), "n_iter"),
-    (lambda: P.fista(np.ones((3, 2)), np.ones(3), 1.0, step=0.0), "step"),
-    (lambda: P.ista(np.ones((3, 2)), np.ones(3), 1.0, callback=3), "callback"),
     (lambda: P.prox_group_l2(np.ones(3), 1.0, [0, 1]), "groups"),
     (lambda: P.project_box(np.ones(2), 1.0, 0.0), "lower"),
     (lambda: P.prox_nuclear(np.ones(3), 1.0), "X"),
-    (lambda: P.basis_pursuit(np.ones((2, 3)), np.ones(3)), "y"),
-    (lambda: P.basis_pursuit(np.eye(3)[:2], np.ones(2), method="simplex"), "method"),
     (lambda: P.project_affine(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([1.0, 2.0])), "y"),
-    (lambda: P.douglas_rachford(P.soft_threshold, "no", 1.0, 10, x0=np.ones(2)), "prox_g"),
-    (lambda: P.douglas_rachford(P.soft_threshold, P.soft_threshold, 1.0, 10, x0=np.ones(2),
-                                relax=2.0), "relax"),
-    (lambda: P.admm(P.soft_threshold, P.soft_threshold, -1.0, 10, x0=np.ones(2)), "rho"),
-    (lambda: P.chambolle_pock(None, None, None, None, 1, 1, 1, x0=np.ones(2)), "K"),
-    (lambda: P.tv_denoise(np.ones(3), 1.0), "f"),
-    (lambda: P.tv_denoise(np.ones((3, 3)), 0.0), "lam"),
-    (lambda: P.tv_inpaint(np.ones((3, 3)), np.ones((3, 3))), "mask"),
 ])
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=name):
