@@ -100,3 +100,27 @@ def photo(name: str = "china.jpg", top: int = 60, left: int = 80, size: int = 25
     crop = img[top:top + size, left:left + size]
     m = size // factor
     return crop.reshape(m, factor, m, factor).mean(axis=(1, 3))
+
+
+def python_source(n_bytes: int = 300_000, skip: int = 0) -> str:
+    """Text every Python installation has: the standard library's own ``.py`` files.
+
+    The files directly under ``sysconfig.get_paths()["stdlib"]``, sorted by name, are concatenated;
+    the bytes ``skip .. skip + n_bytes`` are returned, decoded as UTF-8 (a character cut at either
+    end becomes U+FFFD). Deterministic for a given Python version; nothing is downloaded.
+    """
+    import sysconfig
+    from pathlib import Path
+
+    n_bytes = int(as_scalar(n_bytes, "n_bytes", integer=True, positive=True))
+    skip = int(as_scalar(skip, "skip", integer=True, nonnegative=True))
+    chunks, size = [], 0
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        chunks.append(path.read_bytes())
+        size += len(chunks[-1])
+        if size >= skip + n_bytes:
+            break
+    if size < skip + n_bytes:
+        raise ValueError(f"n_bytes + skip must be <= {size}, the size of the standard library's "
+                         f"top-level sources, got {skip + n_bytes}")
+    return b"".join(chunks)[skip:skip + n_bytes].decode("utf-8", errors="replace")

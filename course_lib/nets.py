@@ -22,17 +22,27 @@ Attention — tensors ``(..., L, d)``; masks are boolean (``True`` = may attend,
 
 * ``attention(q, k, v, mask=None, causal=False)`` → ``(out, weights)``,
   ``out = softmax(q kᵀ/√d + M) v``, ``weights`` the softmax matrix (rows sum to one).
-* ``MultiHeadAttention(d_model, n_heads, bias=True)`` — self-attention with ``n_heads`` heads of
-  size ``d_model // n_heads``; ``forward(x, mask=None, causal=False)``; the attention weights of the
-  last call are kept in ``.weights`` with shape ``(B, n_heads, L, L)``.
+* ``MultiHeadAttention(d_model, n_heads, bias=True, rope=False)`` — self-attention with ``n_heads``
+  heads of size ``d_model // n_heads``; ``forward(x, mask=None, causal=False, cache=None)``; the
+  attention weights of the last call are kept in ``.weights`` with shape ``(B, n_heads, L, S)``.
+  ``rope=True`` rotates queries and keys by ``apply_rope`` (Chapter 8). ``cache``, a dict (empty at
+  the first call), keeps the keys and values of the tokens seen so far: each call appends those of
+  ``x`` and attends to all of them (with ``causal``, query ``i`` of ``x`` sees the keys up to its own
+  position ``S - L + i``: the causal mask aligned to the bottom-right corner).
 * ``sinusoidal_positions(n_positions, d_model)`` — the ``(n_positions, d_model)`` encodings
   ``P[t, 2i] = sin(t / 10000^{2i/d})``, ``P[t, 2i+1] = cos(t / 10000^{2i/d})``.
-* ``TransformerBlock(d_model, n_heads, d_ff=None, causal=False)`` — pre-norm block
-  ``h = x + MHA(LN(x))``, ``out = h + MLP(LN(h))``.
+* ``apply_rope(x, offset=0, base=10000.0)`` — rotary positions (Su et al.): in ``x`` of shape
+  ``(..., L, d)``, each pair ``(x[2i], x[2i+1])`` of the row at position ``m = offset + t`` turns by
+  the angle ``m θ_i``, ``θ_i = base^{-2i/d}`` (interleaved pairs), so that
+  ``<R_m q, R_n k>`` depends on ``m - n`` only.
+* ``TransformerBlock(d_model, n_heads, d_ff=None, causal=False, rope=False)`` — pre-norm block
+  ``h = x + MHA(LN(x))``, ``out = h + MLP(LN(h))``; ``forward(x, mask=None, cache=None)``.
 * ``TinyTransformer(vocab_size, d_model, n_heads, n_layers, max_len, d_ff=None,
   positions="sinusoidal", causal=False, n_out=None)`` — tokens ``(B, L)`` → logits ``(B, L, n_out)``;
-  ``positions`` is ``"sinusoidal"``, ``"learned"`` or ``None``; ``.attention_maps()`` lists the
-  weights of each layer from the last forward pass.
+  ``positions`` is ``"sinusoidal"``, ``"learned"``, ``"rope"`` or ``None``; ``.attention_maps()``
+  lists the weights of each layer from the last forward pass; ``forward(tokens, cache=None)`` with
+  ``cache`` a list of one dict per layer (``[{} for _ in range(n_layers)]`` at the start) decodes
+  incrementally: the logits of the new tokens, as if the whole sequence had been passed.
 
 Convolution as a matrix
 
@@ -74,6 +84,7 @@ __all__ = [
     "TinyTransformer",
     "TransformerBlock",
     "accuracy",
+    "apply_rope",
     "attention",
     "conv1d_matrix",
     "count_parameters",
@@ -302,24 +313,40 @@ class MultiHeadAttention(nn.Module):
     permutation equivariant: permuting the tokens of ``x`` permutes the rows of the output.
     """
 
-    def __init__(self, d_model: int, n_heads: int, bias: bool = True):
+    def __init__(self, d_model: int, n_heads: int, bias: bool = True, rope: bool = False):
         super().__init__()
         d_model, n_heads = _int(d_model, "d_model"), _int(n_heads, "n_heads")
         if d_model % n_heads:
             raise ValueError(f"n_heads must divide d_model, got d_model={d_model}, n_heads={n_heads}")
-        self.d_model, self.n_heads = d_model, n_heads
+        if rope and (d_model // n_heads) % 2:
+            raise ValueError(f"rope needs an even head size, got d_model/n_heads={d_model // n_heads}")
+        self.d_model, self.n_heads, self.rope = d_model, n_heads, bool(rope)
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d_model, d_model, bias=bias)
                                                                for _ in range(4))
         self.weights = None
 
-    def forward(self, x, mask=None, causal: bool = False):
+    def forward(self, x, mask=None, causal: bool = False, cache: dict | None = None):
         x = _tensor(x, "x")
         if x.shape[-1] != self.d_model:
             raise ValueError(f"x must have last dimension d_model={self.d_model}, got {tuple(x.shape)}")
         *batch, L, _ = x.shape
         split = lambda t: t.reshape(*batch, L, self.n_heads, -1).transpose(-3, -2)  # (..., H, L, d_h)
-        out, w = attention(split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x)),
-                           mask=mask, causal=causal)
+        q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
+        if cache is not None and not isinstance(cache, dict):
+            raise ValueError(f"cache must be a dict (empty at the first call), got {type(cache).__name__}")
+        past = cache["k"].shape[-2] if cache else 0
+        if self.rope:
+            q, k = apply_rope(q, past), apply_rope(k, past)
+        if cache is not None:
+            if past:
+                k, v = torch.cat([cache["k"], k], dim=-2), torch.cat([cache["v"], v], dim=-2)
+            cache["k"], cache["v"] = k, v
+            if causal and past:             # query i sits at position past + i: bottom-right mask
+                if mask is not None:
+                    raise ValueError("mask cannot be combined with a non-empty cache")
+                mask = torch.ones(L, past + L, dtype=torch.bool, device=x.device).tril(past)
+                causal = False
+        out, w = attention(q, k, v, mask=mask, causal=causal)
         self.weights = w.detach()
         return self.out_proj(out.transpose(-3, -2).reshape(*batch, L, self.d_model))
 
@@ -341,23 +368,53 @@ def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
     return P.float()
 
 
+def apply_rope(x, offset: int = 0, base: float = 10000.0):
+    """Rotary position embedding of Su et al. (RoFormer), interleaved-pair convention.
+
+    For ``x`` of shape ``(..., L, d)`` (``d`` even), the row ``t`` sits at position ``m = offset + t``
+    and each pair ``(x_{2i}, x_{2i+1})``, read as the complex number ``x_{2i} + i x_{2i+1}``, is
+    multiplied by ``e^{i m θ_i}`` with ``θ_i = base^{-2i/d}``:
+
+        out_{2i} = x_{2i} cos(m θ_i) - x_{2i+1} sin(m θ_i),
+        out_{2i+1} = x_{2i} sin(m θ_i) + x_{2i+1} cos(m θ_i).
+
+    Rotations preserve inner products, so ``<R_m q, R_n k> = <q, R_{n-m} k>`` depends on ``n - m``
+    only. (GPT-NeoX and LLaMA's Hugging Face code pair ``x_i`` with ``x_{i + d/2}`` instead,
+    "rotate-half": the same rotations on permuted coordinates, not interchangeable with these.)
+    """
+    x = _tensor(x, "x")
+    offset = _int(offset, "offset", minimum=0)
+    base = as_scalar(base, "base", positive=True)
+    L, d = x.shape[-2], x.shape[-1]
+    if d % 2:
+        raise ValueError(f"x must have an even last dimension for rotary positions, got {d}")
+    m = torch.arange(offset, offset + L, dtype=torch.float64, device=x.device)
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64, device=x.device) / d)
+    angle = m[:, None] * theta                                     # (L, d/2)
+    cos, sin = torch.cos(angle).to(x.dtype), torch.sin(angle).to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
 class TransformerBlock(nn.Module):
     """Pre-norm transformer block: ``h = x + MHA(LN(x))``, ``out = h + W_2 GELU(W_1 LN(h))``.
 
     ``d_ff`` (default ``4 d_model``) is the hidden width of the MLP; ``causal`` makes position ``i``
-    attend to positions ``<= i`` only.
+    attend to positions ``<= i`` only; ``rope`` rotates queries and keys (``apply_rope``); ``cache``
+    is passed to the attention (see ``MultiHeadAttention``).
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int | None = None, causal: bool = False):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int | None = None, causal: bool = False,
+                 rope: bool = False):
         super().__init__()
         d_model = _int(d_model, "d_model")
         d_ff = 4 * d_model if d_ff is None else _int(d_ff, "d_ff")
         self.causal = bool(causal)
-        self.ln1, self.attn = nn.LayerNorm(d_model), MultiHeadAttention(d_model, n_heads)
+        self.ln1, self.attn = nn.LayerNorm(d_model), MultiHeadAttention(d_model, n_heads, rope=rope)
         self.ln2, self.mlp = nn.LayerNorm(d_model), mlp([d_model, d_ff, d_model], activation="gelu")
 
-    def forward(self, x, mask=None):
-        h = x + self.attn(self.ln1(x), mask=mask, causal=self.causal)
+    def forward(self, x, mask=None, cache=None):
+        h = x + self.attn(self.ln1(x), mask=mask, causal=self.causal, cache=cache)
         return h + self.mlp(self.ln2(h))
 
 
@@ -365,7 +422,7 @@ class TinyTransformer(nn.Module):
     """A small transformer on token sequences: logits ``(B, L, n_out)`` from tokens ``(B, L)``.
 
     ``x_0 = E[tokens] + P[:L]`` (token embedding plus positions: ``"sinusoidal"``, ``"learned"`` or
-    ``None``), then ``n_layers`` :class:`TransformerBlock`, a final layer norm and a linear head to
+    ``None``; with ``"rope"`` nothing is added and every attention rotates its queries and keys), then ``n_layers`` :class:`TransformerBlock`, a final layer norm and a linear head to
     ``n_out`` classes (default ``vocab_size``). Non-causal by default (an encoder: every output sees
     the whole input, as needed to sort it); ``causal=True`` gives a decoder as in GPT.
     """
@@ -376,30 +433,35 @@ class TinyTransformer(nn.Module):
         vocab_size, d_model = _int(vocab_size, "vocab_size"), _int(d_model, "d_model")
         n_layers, max_len = _int(n_layers, "n_layers"), _int(max_len, "max_len")
         n_out = vocab_size if n_out is None else _int(n_out, "n_out")
-        if positions not in ("sinusoidal", "learned", None):
-            raise ValueError(f"positions must be 'sinusoidal', 'learned' or None, got {positions!r}")
+        if positions not in ("sinusoidal", "learned", "rope", None):
+            raise ValueError(f"positions must be 'sinusoidal', 'learned', 'rope' or None, got {positions!r}")
         self.max_len, self.positions = max_len, positions
         self.embed = nn.Embedding(vocab_size, d_model)
         if positions == "sinusoidal":
             self.register_buffer("pos", sinusoidal_positions(max_len, d_model))
         elif positions == "learned":
             self.pos = nn.Parameter(0.02 * torch.randn(max_len, d_model))
-        else:
+        else:                                                      # None or "rope"
             self.pos = None
-        self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads, d_ff, causal) for _ in range(n_layers))
+        rope = positions == "rope"
+        self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads, d_ff, causal, rope=rope)
+                                    for _ in range(n_layers))
         self.ln, self.head = nn.LayerNorm(d_model), nn.Linear(d_model, n_out)
 
-    def forward(self, tokens):
+    def forward(self, tokens, cache=None):
         if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.int32, torch.int64) or tokens.ndim != 2:
             raise ValueError("tokens must be an integer tensor of shape (batch, length)")
+        if cache is not None and (not isinstance(cache, list) or len(cache) != len(self.blocks)):
+            raise ValueError(f"cache must be a list of {len(self.blocks)} dicts, one per layer")
+        past = cache[0]["k"].shape[-2] if cache and cache[0] else 0
         L = tokens.shape[1]
-        if L > self.max_len:
-            raise ValueError(f"tokens are longer ({L}) than max_len={self.max_len}")
+        if past + L > self.max_len:
+            raise ValueError(f"tokens are longer ({past + L}) than max_len={self.max_len}")
         x = self.embed(tokens)
-        if self.pos is not None:
-            x = x + self.pos[:L]
-        for block in self.blocks:
-            x = block(x)
+        if isinstance(self.pos, torch.Tensor):
+            x = x + self.pos[past:past + L]
+        for i, block in enumerate(self.blocks):
+            x = block(x, cache=None if cache is None else cache[i])
         return self.head(self.ln(x))
 
     def attention_maps(self) -> list:

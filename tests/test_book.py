@@ -1,6 +1,8 @@
 """The website: builds with zero warnings from stored outputs, and renders offline in a browser."""
 import functools
+import html as html_lib
 import http.server
+import json
 import re
 import shutil
 import socketserver
@@ -11,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests._helpers import LECTURES, ROOT
+from course_lib import sheets
+from tests._helpers import LECTURES, ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.book
 ASSETS = ROOT / "_build" / "offline_assets"
@@ -30,11 +33,66 @@ def site(tmp_path_factory):
     return proc.returncode, log, out / "_build" / "html"
 
 
+@pytest.fixture(scope="module")
+def instructor_site(site, tmp_path_factory):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import instructor_edition
+    finally:
+        sys.path.pop(0)
+    out = tmp_path_factory.mktemp("instructor")
+    proc = instructor_edition.build(["-W", "-n", "--keep-going"], out=out)
+    return proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html"
+
+
+def page_text(path: Path) -> str:
+    """The visible text of a built page, whitespace collapsed."""
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", path.read_text(), flags=re.S)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", text)))
+
+
+def secrets(solution: Path) -> list:
+    """Pieces of the solution sheet's answers that the student sheet does not show: whole code
+    lines, and runs of plain words of the written answers (math and markup left out)."""
+    nb = json.loads(solution.read_text())
+    shown = (ROOT / "exercises" / solution.name).read_text()
+    out = []
+    for cell in nb["cells"]:
+        inside, _ = sheets._regions("".join(cell["source"]))
+        for line in inside:
+            if cell["cell_type"] == "code":
+                pieces = [line] if len(line) >= 12 else []
+            else:
+                pieces = [p.strip(" ,.:;") for p in re.split(r"\$[^$]*\$|[*`_\\\[\]{}]", line)]
+                pieces = [p for p in pieces if len(p) >= 20 and p.count(" ") >= 3
+                          and re.fullmatch(r"[A-Za-z ,;:()]+", p)]
+            out += [re.sub(r"\s+", " ", p) for p in pieces if p not in shown]
+    return out
+
+
 def test_site_builds_with_zero_warnings(site):
     code, log, html = site
     warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
     assert code == 0 and not warnings, "\n".join(warnings[:20]) or log[-3000:]
     assert (html / "index.html").exists()
+
+
+def test_instructor_edition_builds_and_no_solution_reaches_the_student_edition(site, instructor_site):
+    code, log, html = instructor_site
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert code == 0 and not warnings, "\n".join(warnings[:20]) or log[-3000:]
+    assert not list(site[2].rglob("solutions")), "the student edition has a solutions/ folder"
+    for solution in SOLUTIONS:
+        found = secrets(solution)
+        assert len(found) >= 5, f"too few solution lines found in {solution.name} to test anything"
+        student = page_text(site[2] / "exercises" / f"{solution.stem}.html")
+        teacher = page_text(html / "exercises" / f"{solution.stem}.html")
+        leaked = [s for s in found if s in student]
+        assert not leaked, f"solution text in the student edition of {solution.name}: {leaked[:3]}"
+        shown = [s for s in found if s in teacher]
+        assert len(shown) >= 0.8 * len(found), f"{solution.name}: the check finds too few " \
+            f"solution lines in the instructor edition ({len(shown)} of {len(found)})"
+        assert "Instructor edition" in teacher and "Instructor edition" not in student
 
 
 def test_every_notebook_page_is_built_with_launch_buttons(site):

@@ -67,7 +67,93 @@ def test_check_close():
 
 def test_non_finite_answers_are_reported():
     f = lambda x: np.sum(x**2)  # noqa: E731
-    with pytest.raises(AssertionError, match="NaN or inf on test point 0"):
+    with pytest.raises(AssertionError, match="g contains nan at coordinate 0 on test point 0"):
         checks.check_gradient(f, lambda x: np.full_like(x, np.nan), [np.ones(3)], name="g")
-    with pytest.raises(AssertionError, match="NaN or inf"):
+    with pytest.raises(AssertionError, match=r"J contains inf at coordinate \(0, 0\)"):
         checks.check_jacobian(lambda x: x, lambda x: np.full((2, 2), np.inf), [np.ones(2)], name="J")
+
+
+# A wrong answer never gets a ✓ (issue 10): each case below printed ✓ before.
+def test_decreasing_refuses_nan_iterates():
+    with pytest.raises(checks.CheckFailed, match="is nan at iteration 2"):
+        checks.check_decreasing([3.0, 2.0, np.nan, np.nan])
+    with pytest.raises(checks.CheckFailed, match="is nan at iteration 1"):
+        checks.check_decreasing([1.0, np.nan, 0.5])
+    with pytest.raises(checks.CheckFailed, match="is inf at iteration 0"):
+        checks.check_decreasing([np.inf, 1.0])
+
+
+def test_complex_answers_fail():
+    with pytest.raises(checks.CheckFailed, match=r"complex number at coordinate 0 \(1\+5j\)"):
+        checks.check_close([1 + 5j, 2.0], [1.0, 2.0])
+    with pytest.raises(checks.CheckFailed, match="grad returned a complex number at coordinate 0"):
+        checks.check_gradient(lambda x: x @ x + x[0], lambda x: 2 * x + 1j, [np.ones(3)], name="grad")
+    with pytest.raises(checks.CheckFailed, match="f returned a complex number"):
+        checks.check_function(lambda x: x + 0j, lambda x: x, [np.ones(2)], name="f")
+
+
+def test_a_non_finite_reference_is_not_a_match():
+    with pytest.raises(checks.CheckFailed, match="expected value is nan at coordinate 1"):
+        checks.check_close([1.0, 5.0], [1.0, np.nan])
+    with pytest.raises(checks.CheckFailed, match="reference is nan at coordinate 0 on test input 0"):
+        checks.check_function(lambda x: x, lambda x: np.full(2, np.nan), [np.ones(2)], name="f")
+
+
+def test_gradient_outside_the_domain_fails():
+    """Σ log x at negative points: finite differences are NaN, so nothing can be compared."""
+    f = lambda x: np.sum(np.log(x))  # noqa: E731
+    with np.errstate(invalid="ignore"), pytest.raises(checks.CheckFailed,
+                                                      match="returned nan near test point 0"):
+        checks.check_gradient(f, lambda x: 1 / x, [-np.ones(3)])
+    with pytest.raises(checks.CheckFailed, match="the function returned a complex number at coordinate 0"):
+        checks.check_jacobian(lambda x: x + 1j, lambda x: np.eye(2), [np.ones(2)], name="J")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: checks.check_close(1.0, 1.0, rtol=np.nan),
+    lambda: checks.check_close(1.0, 1.0, atol=-1.0),
+    lambda: checks.check_function(np.sin, np.sin, [1.0], rtol=np.inf),
+    lambda: checks.check_gradient(np.sum, np.ones_like, [np.ones(2)], h=np.nan),
+    lambda: checks.check_gradient(np.sum, np.ones_like, [np.ones(2)], h=0.0),
+    lambda: checks.check_jacobian(np.sin, lambda x: np.diag(np.cos(x)), [np.ones(2)], h=np.nan),
+    lambda: checks.check_rate([1, 2, 4], [1, 0.5, 0.25], expected_slope=np.nan),
+    lambda: checks.check_rate([1, 2, 4], [1, 0.5, 0.25], -1, tol=np.nan),
+    lambda: checks.check_decreasing([2.0, 1.0], rtol=np.nan),
+    lambda: checks.check_close(1.0, 1.0, rtol="1e-6"),
+], ids=["rtol-nan", "atol-negative", "rtol-inf", "h-nan", "h-zero", "jac-h-nan", "slope-nan",
+        "tol-nan", "decreasing-rtol-nan", "rtol-string"])
+def test_bad_tolerances_are_refused(call):
+    with pytest.raises(ValueError, match=r"^(rtol|atol|h|expected_slope|tol) must be"):
+        call()
+
+
+def test_nothing_to_compare_fails():
+    wrong = lambda x: x + 1  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_function(wrong, lambda x: x, [])
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_gradient(np.sum, wrong, [])
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_jacobian(lambda x: x, wrong, [])
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_decreasing([])
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_decreasing([1.0])
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_close(np.zeros(0), np.zeros(0))
+    with pytest.raises(checks.CheckFailed, match="nothing to compare"):
+        checks.check_gradient(np.sum, np.ones_like, [np.zeros(0)])
+
+
+def test_rate_of_non_positive_or_nan_errors_fails_with_feedback():
+    with pytest.raises(checks.CheckFailed, match="is -0.5 at entry 1: a rate needs positive"):
+        checks.check_rate([1, 2, 4], [1.0, -0.5, 0.25], -1)
+    with pytest.raises(checks.CheckFailed, match="the error is nan at coordinate 2"):
+        checks.check_rate([1, 2, 4], [1.0, 0.5, np.nan], -1)
+
+
+def test_answers_that_are_not_numbers_fail_with_feedback():
+    with pytest.raises(checks.CheckFailed, match="returned str"):
+        checks.check_function(lambda x: "two", lambda x: 2.0, [1.0], name="f")
+    with pytest.raises(checks.CheckFailed, match="returned None"):
+        checks.check_gradient(np.sum, lambda x: None, [np.ones(2)], name="g")
