@@ -123,7 +123,7 @@ class RBM(nn.Module):
             raise ValueError(f"the smaller layer has {m} units: enumerating 2^{m} states is too many "
                              f"(at most {_MAX_ENUMERATION})")
         terms = []
-        for states in all_binary(m, self.W.dtype).split(2**16):
+        for states in all_binary(m, self.W.dtype).to(self.W.device).split(2**16):
             if self.n_hidden <= self.n_visible:   # Σ_h exp(cᵀh) Π_i (1 + exp(b_i + (W h)_i))
                 terms.append(states @ self.c + F.softplus(states @ self.W.T + self.b).sum(1))
             else:                                 # Σ_v exp(-F(v))
@@ -157,5 +157,6 @@ class RBM(nn.Module):
     def sample(self, n: int, n_steps: int = 1000, v0=None):
         """``n`` chains of ``n_steps`` Gibbs sweeps, started from ``v0`` or from uniform noise."""
         n = _int(n, "n")
-        v = torch.bernoulli(torch.full((n, self.n_visible), 0.5, dtype=self.W.dtype)) if v0 is None else v0
-        return self.gibbs(v, n_steps)
+        if v0 is None:
+            v0 = torch.bernoulli(torch.full((n, self.n_visible), 0.5, dtype=self.W.dtype, device=self.W.device))
+        return self.gibbs(v0, n_steps)

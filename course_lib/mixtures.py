@@ -26,9 +26,10 @@ Public API (NumPy in, NumPy out, float64; ``X`` holds one sample per row, shape 
   M-steps from the given start until the average log-likelihood changes by less than ``tol``
   (scikit-learn's rule; ``tol=0`` runs exactly ``n_iter`` iterations). ``GMMFit`` holds
   ``weights, means, covs``, ``log_likelihoods`` (at the start and after each iteration: it never
-  decreases, up to ``reg_covar``), ``resp`` and ``converged``.
-* ``init_params(X, k, rng=None)`` → ``(weights, means, covs)``: ``k`` distinct data points as means,
-  the data covariance for every component, equal weights.
+  decreases when ``reg_covar = 0``; the regularised M-step is no longer an exact maximiser),
+  ``resp`` and ``converged``.
+* ``init_params(X, k, rng=None, reg_covar=1e-6)`` → ``(weights, means, covs)``: ``k`` distinct data
+  points as means, the data covariance ``+ reg_covar Id`` for every component, equal weights.
 * ``gmm_sample(n, weights, means, covs, rng=None)`` → ``(X, labels)``.
 """
 from __future__ import annotations
@@ -241,16 +242,18 @@ def em(X, weights, means, covs, n_iter: int = 100, tol: float = 1e-6, reg_covar:
     return GMMFit(weights, means, covs, np.array(history), resp, converged)
 
 
-def init_params(X, k: int, rng=None):
+def init_params(X, k: int, rng=None, reg_covar: float = 1e-6):
     """A starting point for EM: ``k`` distinct random data points as means, the covariance of the
-    data (plus ``1e-6 Id``) for every component, equal weights."""
+    data plus ``reg_covar Id`` (the regularisation the M-steps will add) for every component, equal
+    weights."""
     X = _samples(X)
     k = int(as_scalar(k, "k", integer=True))
     if k < 1 or k > X.shape[0]:
         raise ValueError(f"k must be an integer between 1 and the number of samples {X.shape[0]}, got {k}")
+    reg_covar = as_scalar(reg_covar, "reg_covar", nonnegative=True)
     rng = _rng(rng)
     means = X[rng.choice(X.shape[0], size=k, replace=False)]
-    cov = np.atleast_2d(np.cov(X.T, bias=True)) + 1e-6 * np.eye(X.shape[1])
+    cov = np.atleast_2d(np.cov(X.T, bias=True)) + reg_covar * np.eye(X.shape[1])
     return np.full(k, 1.0 / k), means.copy(), np.repeat(cov[None], k, axis=0)
 
 
