@@ -7,7 +7,8 @@ A restricted Boltzmann machine (RBM) on binary visible units ``v ∈ {0,1}^{n_v}
 
 There is no edge inside a layer, so the conditionals factorise,
 ``p(h_j = 1 | v) = σ(c_j + (vᵀW)_j)``, ``p(v_i = 1 | h) = σ(b_i + (W h)_i)``, and summing out ``h``
-gives the *free energy* ``F(v) = -bᵀv - Σ_j softplus(c_j + (vᵀW)_j)`` with ``p(v) = exp(-F(v)) / Z``.
+gives the *free energy* ``F(v) = -bᵀv - Σ_j softplus(c_j + (vᵀW)_j)``, with
+``p(v) = exp(-F(v)) / Z``.
 The gradient of the log-likelihood is a difference of two expectations,
 
     ∇_W log p(v) = v p(h|v)ᵀ - E_{p(v')}[v' p(h|v')ᵀ],
@@ -17,14 +18,15 @@ replaces it by the same statistic at the end of a ``k``-step Gibbs chain started
 
 Public API (torch in, torch out; ``v`` has shape ``(B, n_v)``)
 
-* ``RBM(n_visible, n_hidden, k=1)`` — parameters ``W (n_v, n_h)``, ``b (n_v,)``, ``c (n_h,)``; methods
-  ``energy(v, h)``, ``free_energy(v)`` (both ``(B,)``), ``p_h_given_v(v)``, ``p_v_given_h(h)``,
-  ``gibbs(v, n_steps)`` (``v → h → v`` sweeps), ``log_partition()`` (exact, by enumerating the
-  smaller layer: ``2^{min(n_v, n_h)}`` terms, at most ``2^22``), ``log_likelihood(v)`` → ``(B,)``,
+* ``RBM(n_visible, n_hidden, k=1)`` — parameters ``W (n_v, n_h)``, ``b (n_v,)``, ``c (n_h,)``.
+  Methods: ``energy(v, h)`` and ``free_energy(v)`` (both ``(B,)``); ``p_h_given_v(v)``,
+  ``p_v_given_h(h)``; ``gibbs(v, n_steps)`` (``v → h → v`` sweeps); ``sample(n, n_steps=1000,
+  v0=None)`` (chains from uniform noise); ``log_partition()`` (exact, by enumerating the smaller
+  layer: ``2^{min(n_v, n_h)}`` terms, at most ``2^22``); ``log_likelihood(v)`` → ``(B,)``,
   ``-F(v) - log Z``; ``cd_gradients(v)`` → ``(dW, db, dc)``, the CD-k estimate of the gradient of
-  the average log-likelihood, written out as above; ``forward(v)`` → ``F(v) - F(v_k)`` per sample
-  with ``v_k`` the end of the CD chain (no gradient through it): its gradient is minus the CD
-  estimate, so ``nets.train(rbm, V, None, n_steps, loss="mean", optimizer="sgd")`` is CD-k learning.
+  the average log-likelihood, written out as above; ``forward(v)`` → ``F(v) - F(v_k)`` per
+  sample with ``v_k`` the end of the CD chain (no gradient through it): its gradient is minus the
+  CD estimate, so ``nets.train(rbm, V, None, n_steps, loss="mean", optimizer="sgd")`` is CD-k.
 * ``all_binary(n)`` → the ``(2^n, n)`` matrix of all binary vectors of length ``n``.
 """
 from __future__ import annotations
@@ -69,7 +71,8 @@ class RBM(nn.Module):
 
     def _v(self, v, name="v"):
         if not isinstance(v, torch.Tensor) or not v.is_floating_point():
-            raise ValueError(f"{name} must be a floating-point torch.Tensor, got {type(v).__name__}")
+            raise ValueError(f"{name} must be a floating-point torch.Tensor, "
+                             f"got {type(v).__name__}")
         if v.ndim != 2 or v.shape[1] != self.n_visible:
             raise ValueError(f"{name} must have shape (B, {self.n_visible}), got {tuple(v.shape)}")
         if not torch.all((v == 0) | (v == 1)):
@@ -86,7 +89,8 @@ class RBM(nn.Module):
         """``E(v, h) = -bᵀv - cᵀh - vᵀWh`` per sample."""
         v, h = self._v(v), self._h(h)
         if v.shape[0] != h.shape[0]:
-            raise ValueError(f"v and h must have the same number of rows, got {v.shape[0]} and {h.shape[0]}")
+            raise ValueError(f"v and h must have the same number of rows, "
+                             f"got {v.shape[0]} and {h.shape[0]}")
         return -(v @ self.b) - (h @ self.c) - ((v @ self.W) * h).sum(1)
 
     def free_energy(self, v):
@@ -120,8 +124,8 @@ class RBM(nn.Module):
         """``log Z``, exact: sums ``exp(-F)`` over all states of the smaller layer."""
         m = min(self.n_visible, self.n_hidden)
         if m > _MAX_ENUMERATION:
-            raise ValueError(f"the smaller layer has {m} units: enumerating 2^{m} states is too many "
-                             f"(at most {_MAX_ENUMERATION})")
+            raise ValueError(f"the smaller layer has {m} units: enumerating 2^{m} states is "
+                             f"too many (at most {_MAX_ENUMERATION})")
         terms = []
         for states in all_binary(m, self.W.dtype).to(self.W.device).split(2**16):
             if self.n_hidden <= self.n_visible:   # Σ_h exp(cᵀh) Π_i (1 + exp(b_i + (W h)_i))
@@ -158,5 +162,6 @@ class RBM(nn.Module):
         """``n`` chains of ``n_steps`` Gibbs sweeps, started from ``v0`` or from uniform noise."""
         n = _int(n, "n")
         if v0 is None:
-            v0 = torch.bernoulli(torch.full((n, self.n_visible), 0.5, dtype=self.W.dtype, device=self.W.device))
+            half = torch.full((n, self.n_visible), 0.5, dtype=self.W.dtype, device=self.W.device)
+            v0 = torch.bernoulli(half)
         return self.gibbs(v0, n_steps)

@@ -142,13 +142,14 @@ class RealNVP(nn.Module):
         return self.inverse(torch.randn(_int(n, "n"), self.d, dtype=p.dtype, device=p.device))
 
     def forward(self, x):
-        """``-log p(x)`` per sample: the maximum-likelihood training loss (``x`` is not re-validated:
-        ``nets.train`` has checked the data once)."""
+        """``-log p(x)`` per sample: the maximum-likelihood training loss (``x`` is not
+        re-validated: ``nets.train`` has checked the data once)."""
         return -self._log_prob(x)
 
 
 def jacobian_log_det(f, x):
-    """``log |det ∂f(x_b)|`` for each row ``x_b`` of ``x``, from ``torch.autograd``'s full Jacobian."""
+    """``log |det ∂f(x_b)|`` for each row ``x_b`` of ``x``, from ``torch.autograd``'s full
+    Jacobian."""
     if not callable(f):
         raise ValueError(f"f must be a callable mapping (B, d) to (B, d), got {type(f).__name__}")
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or not x.is_floating_point():
@@ -157,7 +158,10 @@ def jacobian_log_det(f, x):
     for xb in x:
         J = torch.autograd.functional.jacobian(lambda v: f(v[None])[0], xb)
         if J.shape != (x.shape[1], x.shape[1]):
-            raise ValueError(f"f must map R^{x.shape[1]} to itself, its Jacobian has shape {tuple(J.shape)}")
+            raise ValueError(f"f must map R^{x.shape[1]} to itself, its Jacobian has shape "
+                             f"{tuple(J.shape)}")
+        if not torch.all(torch.isfinite(J)):
+            raise ValueError("f returned NaN or infinite values (its Jacobian is not finite)")
         out.append(torch.linalg.slogdet(J)[1])
     return torch.stack(out)
 

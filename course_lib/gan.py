@@ -1,57 +1,64 @@
-"""Generative adversarial networks, Wasserstein GANs, and the variational bounds behind them (Chapter 9).
+"""Generative adversarial networks, Wasserstein GANs, and the variational bounds behind them
+(Chapter 9).
 
 A critic ``T`` (a discriminator, a potential) turns a divergence between the data ``P`` and the
-model ``Q`` into a supremum of expectations, which samples can estimate and a network can maximise:
+model ``Q`` into a supremum of expectations, which samples can estimate and a network maximise:
 
-    KL(P ‖ Q) = sup_T E_P[T] - E_Q[exp(T - 1)]                       (Nguyen-Wainwright-Jordan),
-    JS(P, Q)  = log 2 + ½ sup_D E_P[log D] + E_Q[log(1 - D)] / 2     (D = σ(T), optimum p/(p+q)),
-    W1(P, Q)  = sup_{Lip(f) <= 1} E_P[f] - E_Q[f]                      (Kantorovich-Rubinstein).
+    KL(P ‖ Q) = sup_T E_P[T] - E_Q[exp(T - 1)]                (Nguyen-Wainwright-Jordan),
+    JS(P, Q)  = log 2 + ½ sup_D (E_P[log D] + E_Q[log(1 - D)])  (optimum D = p/(p+q)),
+    W1(P, Q)  = sup_{Lip(f) <= 1} E_P[f] - E_Q[f]               (Kantorovich-Rubinstein).
 
-A GAN plays the JS game against a generator ``x = G(z)``, ``z ~ N(0, Id)``; a Wasserstein GAN plays
-the W1 game, the Lipschitz constraint enforced by weight clipping or by a gradient penalty.
+A GAN plays the JS game against a generator ``x = G(z)``, ``z ~ N(0, Id)``; a Wasserstein GAN
+plays the W1 game, the Lipschitz constraint enforced by weight clipping or a gradient penalty.
 
 Public API (torch in, torch out)
 
 Bounds (``t_p``, ``t_q``: the critic's values, or logits, at samples of ``P`` and of ``Q``)
 
-* ``kl_lower_bound(t_p, t_q)`` → ``mean(t_p) - mean(exp(t_q - 1))`` (<= KL, equality at ``T = 1 + log p/q``).
-* ``js_lower_bound(logit_p, logit_q)`` → ``log 2 + ½ mean(log σ(logit_p)) + ½ mean(log(1 - σ(logit_q)))``
-  (<= JS, equality at the optimal discriminator).
+* ``kl_lower_bound(t_p, t_q)`` → ``mean(t_p) - mean(exp(t_q - 1))`` (<= KL, equality at
+  ``T = 1 + log p/q``).
+* ``js_lower_bound(logit_p, logit_q)`` →
+  ``log 2 + ½ mean(log σ(logit_p)) + ½ mean(log(1 - σ(logit_q)))`` (<= JS, equality at the
+  optimal discriminator).
 * ``optimal_discriminator(p, q)`` → ``p / (p + q)`` for density values at the same points.
 
 Losses
 
 * ``discriminator_loss(logit_real, logit_fake)`` → ``-mean log D(x) - mean log(1 - D(G(z)))``
   ``= 2 log 2 - 2 js_lower_bound``: the cross-entropy of real against fake.
-* ``generator_loss(logit_fake, saturating=False)`` → ``-mean log D(G(z))`` (the non-saturating loss of
-  Goodfellow et al.), or ``mean log(1 - D(G(z)))`` (the minimax one).
-* ``critic_gap(f_real, f_fake)`` → ``mean f(x) - mean f(G(z))``: a lower bound of W1 for a 1-Lipschitz ``f``.
+* ``generator_loss(logit_fake, saturating=False)`` → ``-mean log D(G(z))`` (the non-saturating
+  loss of Goodfellow et al.), or ``mean log(1 - D(G(z)))`` (the minimax one).
+* ``critic_gap(f_real, f_fake)`` → ``mean f(x) - mean f(G(z))``: a lower bound of W1 when ``f``
+  is 1-Lipschitz.
 * ``gradient_penalty(critic, x_real, x_fake, t=None)`` → ``mean (‖∇f(x̂)‖ - 1)²`` at
-  ``x̂ = t x + (1 - t) y``, ``t ~ U[0, 1]`` per pair (Gulrajani et al.); differentiable in the critic.
+  ``x̂ = t x + (1 - t) y``, ``t ~ U[0, 1]`` per pair (Gulrajani et al.); differentiable in the
+  critic.
 * ``clip_weights(critic, c)`` — clamps every parameter to ``[-c, c]`` (Arjovsky et al.).
 * ``w1_estimate(critic, x_real, x_fake)`` → ``critic_gap / L̂`` with ``L̂ = max ‖∇f‖`` over the
   samples and their midpoints: the gap of the rescaled critic ``f / L̂``, 1-Lipschitz along the
   data as far as these points can tell. (The penalised optimum is steeper than 1: for a
-  translation by ``δ`` the penalty ``λ (s - 1)²`` leaves the slope ``s = 1 + |δ| / (2λ)``, and the raw
-  gap overestimates W1 by that factor.)
+  translation by ``δ`` the penalty ``λ (s - 1)²`` leaves the slope ``s = 1 + |δ| / (2λ)``, and
+  the raw gap overestimates W1 by that factor.)
 
-Training (``generator``: ``(B, z_dim) → (B, d)``; ``critic``: ``(B, d) → (B, 1)``; optimisers are
-``nets.Optimizer`` objects)
+Training (``generator``: ``(B, z_dim) → (B, d)``; ``critic``: ``(B, d) → (B, 1)``; optimisers
+are ``nets.Optimizer`` objects)
 
 * ``gan_step(generator, critic, x_real, opt_g, opt_c, loss="gan", n_critic=1, gp_weight=1.0,
   clip=0.01, z=None)`` → ``(critic_loss, generator_loss)``: ``n_critic`` critic steps on the
   ``n_critic`` equal chunks of ``x_real``, each against fresh fakes, then one generator step;
-  ``loss`` is ``"gan"`` (non-saturating), ``"wgan-gp"`` or ``"wgan-clip"``; ``z`` ``(n_critic + 1, m,
-  z_dim)`` fixes the latent draws.
+  ``loss`` is ``"gan"`` (non-saturating), ``"wgan-gp"`` or ``"wgan-clip"``; ``z`` of shape
+  ``(n_critic + 1, m, z_dim)`` fixes the latent draws.
 * ``train_gan(generator, critic, X, n_steps, loss="gan", n_critic=1, batch_size=128, lr=1e-3,
-  lr_critic=None, betas=(0.5, 0.999), gp_weight=1.0, clip=0.01, seed=0, progress=True, desc=...)``
-  → the critic loss of each step: ``nets.train`` with ``gan_step`` as its step (batches of
-  ``n_critic * batch_size``); ``lr`` is the generator's step, ``lr_critic`` (default ``lr``) the critic's.
-* ``train_critic(critic, x_real, sample_fake, n_steps, ...)`` → the critic alone, against a fixed
-  sampler: maximises ``critic_gap - gp_weight * gradient_penalty``; returns the gaps.
-* ``modes_covered(samples, centres, min_fraction=0.25, radius=None)`` → ``(n_covered, counts)``: each
-  sample goes to its nearest centre (if within ``radius``, when given); a centre is covered when it
-  receives at least ``min_fraction`` of its fair share ``n / K``.
+  lr_critic=None, betas=(0.5, 0.999), gp_weight=1.0, clip=0.01, seed=0, progress=True,
+  desc=...)`` → the critic loss of each step: ``nets.train`` with ``gan_step`` as its step
+  (batches of ``n_critic * batch_size``); ``lr`` is the generator's step, ``lr_critic`` (default
+  ``lr``) the critic's.
+* ``train_critic(critic, x_real, sample_fake, n_steps, ...)`` → the critic alone, against a
+  fixed sampler: maximises ``critic_gap - gp_weight * gradient_penalty``; returns the gaps.
+* ``modes_covered(samples, centres, min_fraction=0.25, radius=None)`` →
+  ``(n_covered, counts)``: each sample goes to its nearest centre (if within ``radius``, when
+  given); a centre is covered when it receives at least ``min_fraction`` of its fair share
+  ``n / K``.
 """
 from __future__ import annotations
 
@@ -116,7 +123,10 @@ def kl_lower_bound(t_p, t_q):
 
 def js_lower_bound(logit_p, logit_q):
     """``log 2 + ½ E_P[log D] + ½ E_Q[log(1 - D)]`` with ``D = σ(logit)`` (stable in the logits)."""
-    lp, lq = _t(logit_p, "logit_p"), _t(logit_q, "logit_q")
+    return _js(_t(logit_p, "logit_p"), _t(logit_q, "logit_q"))
+
+
+def _js(lp, lq):
     return math.log(2) - 0.5 * F.softplus(-lp).mean() - 0.5 * F.softplus(lq).mean()
 
 
@@ -134,7 +144,7 @@ def optimal_discriminator(p, q):
 
 def discriminator_loss(logit_real, logit_fake):
     """``-E log σ(logit_real) - E log(1 - σ(logit_fake))`` (binary cross-entropy)."""
-    return 2 * (math.log(2) - js_lower_bound(logit_real, logit_fake))
+    return 2 * (math.log(2) - _js(_t(logit_real, "logit_real"), _t(logit_fake, "logit_fake")))
 
 
 def generator_loss(logit_fake, saturating: bool = False):
@@ -149,12 +159,13 @@ def critic_gap(f_real, f_fake):
 
 
 def gradient_penalty(critic, x_real, x_fake, t=None):
-    """``E (‖∇_x f(x̂)‖ - 1)²`` at ``x̂ = t x_real + (1 - t) x_fake`` (``t ~ U[0, 1]`` unless given)."""
+    """``E (‖∇_x f(x̂)‖ - 1)²`` at ``x̂ = t x_real + (1 - t) x_fake`` (``t ~ U[0, 1]`` unless
+    given)."""
     critic = _module(critic, "critic")
     x_real, x_fake = _t(x_real, "x_real"), _t(x_fake, "x_fake")
     if x_real.shape != x_fake.shape or x_real.ndim != 2:
-        raise ValueError(f"x_real and x_fake must have the same shape (B, d), got {tuple(x_real.shape)} "
-                         f"and {tuple(x_fake.shape)}")
+        raise ValueError(f"x_real and x_fake must have the same shape (B, d), "
+                         f"got {tuple(x_real.shape)} and {tuple(x_fake.shape)}")
     if t is None:
         t = torch.rand(x_real.shape[0], 1, dtype=x_real.dtype, device=x_real.device)
     t = _t(t, "t").reshape(-1, 1)
@@ -162,7 +173,8 @@ def gradient_penalty(critic, x_real, x_fake, t=None):
         raise ValueError(f"t must hold one number per pair ({x_real.shape[0]}), got {t.shape[0]}")
     with torch.enable_grad():         # the penalty needs ∇_x f even when called under no_grad
         x_hat = (t * x_real + (1 - t) * x_fake.detach()).requires_grad_(True)
-        grad, = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=torch.is_grad_enabled())
+        grad, = torch.autograd.grad(critic(x_hat).sum(), x_hat,
+                                    create_graph=torch.is_grad_enabled())
         return ((grad.norm(dim=1) - 1) ** 2).mean()
 
 
@@ -176,12 +188,13 @@ def clip_weights(critic, c: float) -> None:
 
 def w1_estimate(critic, x_real, x_fake) -> float:
     """The critic's estimate of W1: ``(mean f(x_real) - mean f(x_fake)) / L̂``, ``L̂`` the largest
-    gradient norm of ``f`` at the samples and at the midpoints of the pairs ``(x_real_i, x_fake_i)``."""
+    gradient norm of ``f`` at the samples and at the midpoints of the pairs
+    ``(x_real_i, x_fake_i)``."""
     critic = _module(critic, "critic")
     x_real, x_fake = _t(x_real, "x_real"), _t(x_fake, "x_fake")
     if x_real.shape != x_fake.shape or x_real.ndim != 2:
-        raise ValueError(f"x_real and x_fake must have the same shape (B, d), got {tuple(x_real.shape)} "
-                         f"and {tuple(x_fake.shape)}")
+        raise ValueError(f"x_real and x_fake must have the same shape (B, d), "
+                         f"got {tuple(x_real.shape)} and {tuple(x_fake.shape)}")
     points = torch.cat([x_real, x_fake, 0.5 * (x_real + x_fake)]).detach().requires_grad_(True)
     with torch.enable_grad():
         values = critic(points)[:, 0]
@@ -228,7 +241,8 @@ def gan_step(generator, critic, x_real, opt_g, opt_c, loss: str = "gan", n_criti
                          f"got {tuple(x_real.shape)}")
     m = x_real.shape[0] // n_critic
     if z is None:
-        z = torch.randn(n_critic + 1, m, _z_dim(generator), dtype=x_real.dtype, device=x_real.device)
+        z = torch.randn(n_critic + 1, m, _z_dim(generator), dtype=x_real.dtype,
+                        device=x_real.device)
     elif not isinstance(z, torch.Tensor) or z.ndim != 3 or z.shape[:2] != (n_critic + 1, m):
         raise ValueError(f"z must be a tensor of shape ({n_critic + 1}, {m}, z_dim)")
     for i, x in enumerate(x_real.split(m)):
@@ -261,14 +275,16 @@ def train_gan(generator, critic, X, n_steps: int, loss: str = "gan", n_critic: i
     if loss not in _LOSSES:
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
     opt_g = nets.Optimizer(generator.parameters(), "adam", lr, betas=betas)
-    opt_c = nets.Optimizer(critic.parameters(), "adam", lr if lr_critic is None else lr_critic, betas=betas)
+    lr_c = lr if lr_critic is None else lr_critic
+    opt_c = nets.Optimizer(critic.parameters(), "adam", lr_c, betas=betas)
 
     def step(x, _):
         return gan_step(generator, critic, x, opt_g, opt_c, loss, n_critic, gp_weight, clip)[0]
 
     n = np.shape(X)[0] if not isinstance(X, torch.Tensor) else X.shape[0]
     if n < n_critic * batch_size:
-        raise ValueError(f"X must hold at least n_critic * batch_size = {n_critic * batch_size} samples, got {n}")
+        raise ValueError(f"X must hold at least n_critic * batch_size = {n_critic * batch_size} "
+                         f"samples, got {n}")
     both = nn.ModuleDict({"generator": generator, "critic": critic})
     return nets.train(both, X, None, n_steps, batch_size=n_critic * batch_size, seed=seed,
                       progress=progress, desc=desc, step=step)
@@ -278,7 +294,8 @@ def train_critic(critic, x_real, sample_fake, n_steps: int, batch_size: int = 25
                  betas=(0.5, 0.9), gp_weight: float = 1.0, seed: int = 0, progress: bool = True,
                  desc: str = "critic") -> np.ndarray:
     """Fit a WGAN-GP critic between the samples ``x_real`` and a fixed sampler ``sample_fake(m)``
-    (a frozen generator): maximise ``critic_gap - gp_weight * gradient_penalty``. Returns the gaps."""
+    (a frozen generator): maximise ``critic_gap - gp_weight * gradient_penalty``. Returns the
+    gaps."""
     critic = _module(critic, "critic")
     if not callable(sample_fake):
         raise ValueError("sample_fake must be a callable m -> (m, d) tensor")
@@ -287,7 +304,8 @@ def train_critic(critic, x_real, sample_fake, n_steps: int, batch_size: int = 25
     def step(x, _):
         with torch.no_grad():
             y = sample_fake(x.shape[0])
-        if not isinstance(y, torch.Tensor) or y.shape != x.shape or not torch.all(torch.isfinite(y)):
+        bad = not isinstance(y, torch.Tensor) or y.shape != x.shape
+        if bad or not torch.all(torch.isfinite(y)):
             raise ValueError(f"sample_fake must return a finite tensor of shape {tuple(x.shape)}")
         opt.zero_grad()
         gap = critic_gap(critic(x), critic(y))
@@ -305,7 +323,8 @@ def modes_covered(samples, centres, min_fraction: float = 0.25, radius=None):
     Y = as_array(samples, "samples", ndim=2)
     C = as_array(centres, "centres", ndim=2)
     if C.shape[1] != Y.shape[1]:
-        raise ValueError(f"centres must have the dimension of samples ({Y.shape[1]}), got {C.shape[1]}")
+        raise ValueError(f"centres must have the dimension of samples ({Y.shape[1]}), "
+                         f"got {C.shape[1]}")
     min_fraction = as_scalar(min_fraction, "min_fraction", positive=True)
     dist = np.linalg.norm(Y[:, None, :] - C[None], axis=2)
     nearest = dist.argmin(1)

@@ -8,12 +8,13 @@ Public API (NumPy in, NumPy out, float64; ``X`` holds one sample per row, shape 
 ``weights`` ``(k,)``, ``means`` ``(k, d)``, ``covs`` ``(k, d, d)``)
 
 * ``gaussian_logpdf(X, mean, cov)`` → ``(n,)``:
-  ``log N(x; μ, Σ) = -½ [d log 2π + log det Σ + (x-μ)ᵀ Σ⁻¹ (x-μ)]`` (through a Cholesky factor).
+  ``log N(x; μ, Σ) = -½ [d log 2π + log det Σ + (x-μ)ᵀ Σ⁻¹ (x-μ)]`` (by a Cholesky factor).
 * ``gaussian_kl(m1, S1, m2, S2)`` → ``KL(N(m1, S1) ‖ N(m2, S2))
   = ½ [tr(S2⁻¹ S1) + (m2-m1)ᵀ S2⁻¹ (m2-m1) - d + log det S2 - log det S1]``.
 * ``gaussian_mle(X)`` → ``(mean, cov)``: the maximum-likelihood Gaussian,
   ``μ̂ = (1/n) Σ x_i``, ``Σ̂ = (1/n) Σ (x_i - μ̂)(x_i - μ̂)ᵀ``.
-* ``gmm_logpdf(X, weights, means, covs)`` → ``(n,)``: ``log p(x_i) = logsumexp_j [log π_j + log N(x_i; μ_j, Σ_j)]``.
+* ``gmm_logpdf(X, weights, means, covs)`` → ``(n,)``:
+  ``log p(x_i) = logsumexp_j [log π_j + log N(x_i; μ_j, Σ_j)]``.
 * ``gmm_log_likelihood(X, weights, means, covs)`` → the *average* ``(1/n) Σ_i log p(x_i)``
   (scikit-learn's ``GaussianMixture.score``).
 * ``e_step(X, weights, means, covs)`` → ``(resp, log_likelihood)``: the responsibilities
@@ -28,8 +29,8 @@ Public API (NumPy in, NumPy out, float64; ``X`` holds one sample per row, shape 
   ``weights, means, covs``, ``log_likelihoods`` (at the start and after each iteration: it never
   decreases when ``reg_covar = 0``; the regularised M-step is no longer an exact maximiser),
   ``resp`` and ``converged``.
-* ``init_params(X, k, rng=None, reg_covar=1e-6)`` → ``(weights, means, covs)``: ``k`` distinct data
-  points as means, the data covariance ``+ reg_covar Id`` for every component, equal weights.
+* ``init_params(X, k, rng=None, reg_covar=1e-6)`` → ``(weights, means, covs)``: ``k`` distinct
+  data points as means, the data covariance ``+ reg_covar Id`` for every component, equal weights.
 * ``gmm_sample(n, weights, means, covs, rng=None)`` → ``(X, labels)``.
 """
 from __future__ import annotations
@@ -63,19 +64,21 @@ def _rng(rng) -> np.random.Generator:
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+        raise ValueError(f"rng must be a numpy Generator, an int seed or None, "
+                         f"got {type(rng).__name__}")
     return rng
 
 
 def _samples(X, name="X") -> np.ndarray:
     X = as_array(X, name, ndim=2)
     if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"{name} must hold at least one sample of dimension >= 1, got shape {X.shape}")
+        raise ValueError(f"{name} must hold at least one sample of dimension >= 1, "
+                         f"got shape {X.shape}")
     return X
 
 
 def _cholesky(S, name: str) -> np.ndarray:
-    """Lower Cholesky factor of a symmetric positive definite ``S``, or ``ValueError`` naming ``name``."""
+    """Lower Cholesky factor of a symmetric positive definite ``S``, or ``ValueError`` naming it."""
     if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(S).max())):
         raise ValueError(f"{name} must be symmetric")
     try:
@@ -139,14 +142,14 @@ def gaussian_kl(m1, S1, m2, S2) -> float:
         raise ValueError(f"m2 must have the dimension of m1 ({d}), got {m2.size}")
     S1, S2 = as_array(S1, "S1", shape=(d, d)), as_array(S2, "S2", shape=(d, d))
     L1, L2 = _cholesky(S1, "S1"), _cholesky(S2, "S2")
-    A = solve_triangular(L2, L1, lower=True)                     # tr(S2⁻¹ S1) = ‖L2⁻¹ L1‖_F²
+    A = solve_triangular(L2, L1, lower=True)            # tr(S2⁻¹ S1) = ‖L2⁻¹ L1‖_F²
     r = solve_triangular(L2, m2 - m1, lower=True)
     logdet = 2 * (np.log(np.diag(L2)).sum() - np.log(np.diag(L1)).sum())
     return float(0.5 * (np.sum(A**2) + r @ r - d + logdet))
 
 
 def gaussian_mle(X):
-    """The maximum-likelihood Gaussian of the samples: ``(mean, cov)`` with the ``1/n`` covariance."""
+    """The maximum-likelihood Gaussian of the samples: ``(mean, cov)``, covariance with ``1/n``."""
     X = _samples(X)
     mean = X.mean(axis=0)
     Xc = X - mean
@@ -172,7 +175,8 @@ def gmm_log_likelihood(X, weights, means, covs) -> float:
 
 
 def e_step(X, weights, means, covs):
-    """Responsibilities ``γ_ij = p(z_i = j | x_i)``, shape ``(n, k)``, and the average log-likelihood."""
+    """Responsibilities ``γ_ij = p(z_i = j | x_i)``, shape ``(n, k)``, and the average
+    log-likelihood."""
     log_joint = _log_joint(*_mixture(X, weights, means, covs))
     log_px = logsumexp(log_joint, axis=1, keepdims=True)
     return np.exp(log_joint - log_px), float(np.mean(log_px))
@@ -219,12 +223,14 @@ class GMMFit:
         return len(self.log_likelihoods) - 1
 
 
-def em(X, weights, means, covs, n_iter: int = 100, tol: float = 1e-6, reg_covar: float = 1e-6) -> GMMFit:
+def em(X, weights, means, covs, n_iter: int = 100, tol: float = 1e-6,
+       reg_covar: float = 1e-6) -> GMMFit:
     """Expectation-maximisation for a Gaussian mixture, from the given parameters.
 
-    Iteration ``t``: ``γ = e_step(θ_t)``, ``θ_{t+1} = m_step(γ)``. Stops after ``n_iter`` iterations
-    or when the average log-likelihood changes by less than ``tol`` between two iterations.
-    ``log_likelihoods[t]`` is the average log-likelihood at ``θ_t`` (``t = 0`` is the start).
+    Iteration ``t``: ``γ = e_step(θ_t)``, ``θ_{t+1} = m_step(γ)``. Stops after ``n_iter``
+    iterations or when the average log-likelihood changes by less than ``tol`` between two
+    iterations. ``log_likelihoods[t]`` is the average log-likelihood at ``θ_t`` (``t = 0`` is the
+    start).
     """
     n_iter = int(as_scalar(n_iter, "n_iter", integer=True, positive=True))
     tol = as_scalar(tol, "tol", nonnegative=True)
@@ -249,7 +255,8 @@ def init_params(X, k: int, rng=None, reg_covar: float = 1e-6):
     X = _samples(X)
     k = int(as_scalar(k, "k", integer=True))
     if k < 1 or k > X.shape[0]:
-        raise ValueError(f"k must be an integer between 1 and the number of samples {X.shape[0]}, got {k}")
+        raise ValueError(f"k must be an integer between 1 and the number of samples "
+                         f"{X.shape[0]}, got {k}")
     reg_covar = as_scalar(reg_covar, "reg_covar", nonnegative=True)
     rng = _rng(rng)
     means = X[rng.choice(X.shape[0], size=k, replace=False)]

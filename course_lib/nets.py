@@ -663,9 +663,14 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
             continue
         opt.zero_grad()
         value = loss_fn(model(X[idx]), yb)
+        if not isinstance(value, torch.Tensor) or value.numel() != 1:
+            raise ValueError(f"loss must return a scalar tensor, got {type(value).__name__}")
+        losses[t - 1] = value.item()
+        if not math.isfinite(losses[t - 1]):
+            raise ValueError(f"the loss is {losses[t - 1]} at step {t}: the model or the loss "
+                             f"callable returned NaN or inf (is lr={lr:g} too large?)")
         value.backward()
         opt.step()
-        losses[t - 1] = value.item()
     model.eval()
     return losses
 

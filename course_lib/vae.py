@@ -4,12 +4,14 @@ A latent-variable model ``p_θ(x) = ∫ p_θ(x|z) p(z) dz`` with prior ``p(z) = 
 by maximising, instead of the intractable ``log p_θ(x)``, the evidence lower bound with an
 *amortised* Gaussian encoder ``q_φ(z|x) = N(μ_φ(x), diag σ²_φ(x))``:
 
-    ELBO(x) = E_q[log p_θ(x|z)] - KL(q_φ(z|x) ‖ p(z)) = log p_θ(x) - KL(q_φ(z|x) ‖ p_θ(z|x)) <= log p_θ(x).
+    ELBO(x) = E_q[log p_θ(x|z)] - KL(q_φ(z|x) ‖ p(z))
+            = log p_θ(x) - KL(q_φ(z|x) ‖ p_θ(z|x)) <= log p_θ(x).
 
 Public API (torch in, torch out; ``x`` has shape ``(B, d)``)
 
 * ``reparametrize(mu, logvar, eps)`` → ``z = μ + exp(logvar/2) ⊙ ε``: a sample of
-  ``N(μ, diag σ²)`` that is a differentiable function of ``(μ, logvar)`` for a fixed ``ε ~ N(0, Id)``.
+  ``N(μ, diag σ²)`` that is a differentiable function of ``(μ, logvar)`` for a fixed
+  ``ε ~ N(0, Id)``.
 * ``gaussian_kl(mu, logvar)`` → ``KL(N(μ, diag σ²) ‖ N(0, Id))`` per coordinate,
   ``½ (μ² + σ² - 1 - log σ²)``, same shape as ``mu``.
 * ``VAE(encoder, decoder, q, likelihood="bernoulli")`` — ``encoder(x)`` returns ``2q`` numbers per
@@ -21,7 +23,8 @@ Public API (torch in, torch out; ``x`` has shape ``(B, d)``)
   - ``elbo(x, n_samples=1, eps=None)`` → ``(B,)``: ``(1/S) Σ_s log p_θ(x|z_s) - Σ_j KL_j`` with
     ``z_s = reparametrize(μ, logvar, ε_s)`` (the KL term in closed form);
   - ``iwae(x, k)`` → ``(B,)``: ``log (1/k) Σ_{s<=k} p_θ(x, z_s) / q_φ(z_s|x)``, ``z_s ~ q_φ``;
-    ``ELBO = IWAE_1 <= IWAE_k <= IWAE_{k'} <= log p_θ(x)`` in expectation for ``k <= k'`` (Burda et al.);
+    ``ELBO = IWAE_1 <= IWAE_k <= IWAE_{k'} <= log p_θ(x)`` in expectation for ``k <= k'``
+    (Burda et al.);
   - ``kl_per_dim(x)`` → ``(q,)``: ``KL_j`` averaged over the samples (a collapsed coordinate has 0);
   - ``sample(n)`` → decoder means (probabilities for ``"bernoulli"``) at ``z ~ N(0, Id)``;
   - ``forward(x, eps=None)`` → ``-ELBO(x)`` per sample with one ``ε``: the loss minimised by
@@ -30,11 +33,12 @@ Public API (torch in, torch out; ``x`` has shape ``(B, d)``)
 * ``mlp_vae(d, q, hidden=128, likelihood="bernoulli")`` — encoder ``d → hidden → 2q`` and decoder
   ``q → hidden → d`` (``tanh`` hidden layers).
 * ``linear_vae(d, q)`` — linear encoder and decoder, Gaussian likelihood: the model
-  ``x = W z + b + s ε`` of probabilistic PCA (the decoder's ``weight`` is ``W``, its ``bias`` ``b``).
+  ``x = W z + b + s ε`` of probabilistic PCA (the decoder's ``weight`` is ``W``, its ``bias``
+  ``b``).
 * ``ppca(X, q)`` → ``(W, b, s2, log_lik)``: the maximum-likelihood probabilistic PCA of the rows of
   ``X`` (Tipping and Bishop): with ``λ_1 >= ... >= λ_d`` and ``U`` the eigen-pairs of the ``1/n``
-  covariance, ``b = mean``, ``s2 = mean(λ_{q+1..d})``, ``W = U_q (Λ_q - s2 Id)^{1/2}`` and the maximal
-  average log-likelihood ``-½ [d log 2π + Σ_{j<=q} log λ_j + (d-q) log s2 + d]``.
+  covariance, ``b = mean``, ``s2 = mean(λ_{q+1..d})``, ``W = U_q (Λ_q - s2 Id)^{1/2}`` and the
+  maximal average log-likelihood ``-½ [d log 2π + Σ_{j<=q} log λ_j + (d-q) log s2 + d]``.
 * ``ppca_log_likelihood(X, W, b, s2)`` → the average ``log N(x_i; b, W Wᵀ + s2 Id)`` (NumPy).
 """
 from __future__ import annotations
@@ -80,12 +84,15 @@ def _int(x, name, minimum=1):
 
 
 def reparametrize(mu, logvar, eps):
-    """``z = μ + exp(logvar/2) ⊙ ε``; ``eps`` broadcasts against ``mu`` (extra leading sample axes allowed)."""
+    """``z = μ + exp(logvar/2) ⊙ ε``; ``eps`` broadcasts against ``mu`` (extra leading sample
+    axes allowed)."""
     mu, logvar, eps = _tensor(mu, "mu"), _tensor(logvar, "logvar"), _tensor(eps, "eps")
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
+                         f"and {tuple(logvar.shape)}")
     if eps.shape[-mu.ndim:] != mu.shape:
-        raise ValueError(f"eps must end with the shape of mu {tuple(mu.shape)}, got {tuple(eps.shape)}")
+        raise ValueError(f"eps must end with the shape of mu {tuple(mu.shape)}, "
+                         f"got {tuple(eps.shape)}")
     return _reparametrize(mu, logvar, eps)
 
 
@@ -94,10 +101,12 @@ def _reparametrize(mu, logvar, eps):
 
 
 def gaussian_kl(mu, logvar):
-    """``KL(N(μ, diag e^{logvar}) ‖ N(0, Id))`` per coordinate: ``½ (μ² + e^{logvar} - 1 - logvar)``."""
+    """``KL(N(μ, diag e^{logvar}) ‖ N(0, Id))`` per coordinate,
+    ``½ (μ² + e^{logvar} - 1 - logvar)``."""
     mu, logvar = _tensor(mu, "mu"), _tensor(logvar, "logvar")
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
+                         f"and {tuple(logvar.shape)}")
     return _gaussian_kl(mu, logvar)
 
 
@@ -107,14 +116,16 @@ def _gaussian_kl(mu, logvar):
 
 def _log_normal(z, mu, logvar):
     """``log N(z; μ, diag e^{logvar})`` summed over the last axis."""
-    return -0.5 * torch.sum(math.log(2 * math.pi) + logvar + (z - mu) ** 2 / torch.exp(logvar), dim=-1)
+    sq = (z - mu) ** 2 / torch.exp(logvar)
+    return -0.5 * torch.sum(math.log(2 * math.pi) + logvar + sq, dim=-1)
 
 
 class VAE(nn.Module):
     """A variational autoencoder with Gaussian encoder, standard normal prior and a Bernoulli or
     Gaussian decoder (see the module docstring)."""
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, q: int, likelihood: str = "bernoulli"):
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, q: int,
+                 likelihood: str = "bernoulli"):
         super().__init__()
         if not isinstance(encoder, nn.Module) or not isinstance(decoder, nn.Module):
             raise ValueError("encoder and decoder must be torch.nn.Module instances")
@@ -134,9 +145,11 @@ class VAE(nn.Module):
         try:
             h = self.encoder(x)
         except RuntimeError as err:   # typically a shape mismatch in the first layer
-            raise ValueError(f"x of shape {tuple(x.shape)} does not fit the encoder: {err}") from err
+            raise ValueError(f"x of shape {tuple(x.shape)} does not fit the encoder: "
+                             f"{err}") from err
         if h.ndim != 2 or h.shape[1] != 2 * self.q:
-            raise ValueError(f"the encoder must return (B, 2q) = (B, {2 * self.q}) numbers, got {tuple(h.shape)}")
+            raise ValueError(f"the encoder must return (B, 2q) = (B, {2 * self.q}) numbers, "
+                             f"got {tuple(h.shape)}")
         mu, logvar = h.chunk(2, dim=1)
         return mu, logvar
 
@@ -144,9 +157,11 @@ class VAE(nn.Module):
         """``log p_θ(x|z)`` for ``z`` of shape ``(..., B, q)``: shape ``(..., B)``."""
         out = self.decoder(z)
         if out.shape[-1] != x.shape[-1]:
-            raise ValueError(f"the decoder returns {out.shape[-1]} numbers per sample, x has {x.shape[-1]}")
+            raise ValueError(f"the decoder returns {out.shape[-1]} numbers per sample, "
+                             f"x has {x.shape[-1]}")
         if self.likelihood == "bernoulli":
-            return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(-1)
+            bce = F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none")
+            return -bce.sum(-1)
         s2 = torch.exp(2 * self.log_sigma)
         return -0.5 * (x.shape[-1] * torch.log(2 * math.pi * s2) + ((x - out) ** 2).sum(-1) / s2)
 
@@ -159,12 +174,14 @@ class VAE(nn.Module):
     # ------------------------------------------------------------------ the bounds
     def elbo(self, x, n_samples: int = 1, eps=None):
         """Monte Carlo ELBO per sample, ``(B,)``: ``n_samples`` reparametrised draws (or the given
-        ``eps`` of shape ``(B, q)`` or ``(S, B, q)``) for ``E_q log p(x|z)``, the KL in closed form."""
+        ``eps`` of shape ``(B, q)`` or ``(S, B, q)``) for ``E_q log p(x|z)``, the KL in closed
+        form."""
         n_samples = _int(n_samples, "n_samples")
         mu, logvar = self.encode(x)
         eps = self._eps(mu, n_samples, eps)
         if eps.shape[-2:] != mu.shape:
-            raise ValueError(f"eps must have shape {tuple(mu.shape)} or (S, *{tuple(mu.shape)}), got {tuple(eps.shape)}")
+            raise ValueError(f"eps must have shape {tuple(mu.shape)} or (S, *{tuple(mu.shape)}), "
+                             f"got {tuple(eps.shape)}")
         return self._elbo(x, mu, logvar, eps)
 
     def _elbo(self, x, mu, logvar, eps):
@@ -172,23 +189,24 @@ class VAE(nn.Module):
         return self.log_px_given_z(x, z).mean(0) - _gaussian_kl(mu, logvar).sum(-1)
 
     def iwae(self, x, k: int):
-        """The importance-weighted bound ``log (1/k) Σ_s p(x, z_s)/q(z_s|x)`` per sample, ``(B,)``."""
+        """The importance-weighted bound ``log (1/k) Σ_s p(x, z_s)/q(z_s|x)`` per sample."""
         k = _int(k, "k")
         mu, logvar = self.encode(x)
         z = _reparametrize(mu, logvar, self._eps(mu, k, None))
-        log_w = (self.log_px_given_z(x, z) + _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
-                 - _log_normal(z, mu, logvar))
+        log_prior = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+        log_w = self.log_px_given_z(x, z) + log_prior - _log_normal(z, mu, logvar)
         return torch.logsumexp(log_w, dim=0) - math.log(k)
 
     @torch.no_grad()
     def kl_per_dim(self, x):
-        """``KL(q(z_j|x) ‖ N(0, 1))`` averaged over the samples, one number per latent coordinate."""
+        """``KL(q(z_j|x) ‖ N(0, 1))`` averaged over the samples, one number per coordinate."""
         mu, logvar = self.encode(x)
         return _gaussian_kl(mu, logvar).mean(0)
 
     @torch.no_grad()
     def sample(self, n: int):
-        """Decoder means at ``n`` latent points drawn from the prior (probabilities if Bernoulli)."""
+        """Decoder means at ``n`` latent points drawn from the prior (probabilities if
+        Bernoulli)."""
         n = _int(n, "n")
         p = next(self.decoder.parameters())
         out = self.decoder(torch.randn(n, self.q, dtype=p.dtype, device=p.device))
@@ -200,15 +218,18 @@ class VAE(nn.Module):
         if eps is not None:
             return -self.elbo(x, 1, eps)
         mu, logvar = self._encode(x)
-        return -self._elbo(x, mu, logvar, torch.randn((1, *mu.shape), dtype=mu.dtype, device=mu.device))
+        eps = torch.randn((1, *mu.shape), dtype=mu.dtype, device=mu.device)
+        return -self._elbo(x, mu, logvar, eps)
 
 
 # ----------------------------------------------------------------------------- builders
 
 def mlp_vae(d: int, q: int, hidden: int = 128, likelihood: str = "bernoulli") -> VAE:
-    """A VAE with one hidden ``tanh`` layer in the encoder ``d → hidden → 2q`` and the decoder ``q → hidden → d``."""
+    """A VAE with one hidden ``tanh`` layer in the encoder ``d → hidden → 2q`` and in the decoder
+    ``q → hidden → d``."""
     d, q, hidden = _int(d, "d"), _int(q, "q"), _int(hidden, "hidden")
-    return VAE(mlp([d, hidden, 2 * q], activation="tanh"), mlp([q, hidden, d], activation="tanh"), q, likelihood)
+    encoder = mlp([d, hidden, 2 * q], activation="tanh")
+    return VAE(encoder, mlp([q, hidden, d], activation="tanh"), q, likelihood)
 
 
 def linear_vae(d: int, q: int) -> VAE:
@@ -229,7 +250,8 @@ def ppca(X, q: int):
     n, d = X.shape
     q = _int(q, "q")
     if q >= d:
-        raise ValueError(f"q must be < d={d} (the noise variance is the mean of the d - q smallest eigenvalues), got {q}")
+        raise ValueError(f"q must be < d={d} (the noise variance is the mean of the d - q "
+                         f"smallest eigenvalues), got {q}")
     if n < 2:
         raise ValueError("X must hold at least two samples")
     b = X.mean(0)
@@ -256,4 +278,5 @@ def ppca_log_likelihood(X, W, b, s2) -> float:
     C = W @ W.T + s2 * np.eye(d)
     L = np.linalg.cholesky(C)
     r = np.linalg.solve(L, (X - b).T)
-    return float(-0.5 * (d * np.log(2 * np.pi) + 2 * np.log(np.diag(L)).sum() + np.mean(np.sum(r**2, 0))))
+    logdet = 2 * np.log(np.diag(L)).sum()
+    return float(-0.5 * (d * np.log(2 * np.pi) + logdet + np.mean(np.sum(r**2, 0))))

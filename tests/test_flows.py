@@ -93,6 +93,7 @@ def test_maximum_likelihood_recovers_a_density_one_coupling_can_represent():
     (lambda: flows.RealNVP(2).log_prob(np.zeros((3, 2))), "x"),
     (lambda: flows.RealNVP(2).log_prob(torch.full((1, 2), math.nan)), "x"),
     (lambda: flows.jacobian_log_det("f", torch.zeros(2, 2)), "f"),
+    (lambda: flows.jacobian_log_det(lambda v: v * math.nan, torch.ones(2, 2)), "f returned"),
     (lambda: flows.grid_integral(lambda P: P[:, 0], (1, 0), (0, 1)), "xlim"),
     (lambda: flows.grid_integral(lambda P: P[:, 0] * math.nan, (0, 1), (0, 1)), "log_density"),
     (lambda: flows.grid_integral(lambda P: P, (0, 1), (0, 1)), "log_density"),

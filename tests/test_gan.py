@@ -109,10 +109,16 @@ def test_critic_gap_of_a_1_lipschitz_function_is_below_the_exact_w1():
     assert gap <= w1 + 1e-12 and gap > 0.8 * w1
 
 
-def test_clip_weights():
+def test_clip_weights_and_the_clipped_wgan_step():
     critic = _critic()
     gan.clip_weights(critic, 0.05)
     assert all(p.abs().max() <= 0.05 for p in critic.parameters())
+    torch.manual_seed(0)
+    G, D = nets.mlp([2, 8, 2]).double(), _critic(1)
+    x = torch.randn(12, 2, dtype=torch.float64)
+    gan.gan_step(G, D, x, nets.Optimizer(G.parameters(), "sgd", 0.5),
+                 nets.Optimizer(D.parameters(), "sgd", 0.5), loss="wgan-clip", n_critic=3, clip=0.02)
+    assert all(p.abs().max() <= 0.02 for p in D.parameters())
 
 
 # ----------------------------------------------------------------------------- one training step

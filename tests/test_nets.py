@@ -361,6 +361,10 @@ def test_shuffle_false_visits_the_samples_in_order_and_step_replaces_the_update(
     (lambda: nets.Optimizer(nets.mlp([2, 2]).parameters(), "rmsprop"), "name"),
     (lambda: nets.Optimizer(torch.zeros(3), "sgd"), "params"),
     (lambda: nets.Optimizer(nets.mlp([2, 2]).parameters(), "sgd", lr=0), "lr"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1,
+                        loss=lambda out: out.sum() * float("nan"), progress=False), "NaN"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1,
+                        loss=lambda out: out, progress=False), "scalar"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

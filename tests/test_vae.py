@@ -90,7 +90,7 @@ def test_elbo_is_below_log_p_and_equals_it_minus_the_posterior_kl():
     X = torch.tensor(_linear_data(n=20))
     m = _random_linear_vae()
     W, b = m.decoder[0].weight.detach(), m.decoder[0].bias.detach()
-    s2 = float(torch.exp(2 * m.log_sigma))
+    s2 = float(torch.exp(2 * m.log_sigma.detach()))
     with torch.no_grad():
         exact = _exact_elbo(m, X)
         mc = m.elbo(X, n_samples=20000)
@@ -134,7 +134,7 @@ def test_iwae_increases_with_k_towards_log_p():
     X = torch.tensor(_linear_data(n=50))
     m = _random_linear_vae(seed=2)
     W, b = m.decoder[0].weight.detach().numpy(), m.decoder[0].bias.detach().numpy()
-    log_p = vae.ppca_log_likelihood(X.numpy(), W, b, float(torch.exp(2 * m.log_sigma)))
+    log_p = vae.ppca_log_likelihood(X.numpy(), W, b, float(torch.exp(2 * m.log_sigma.detach())))
     torch.manual_seed(0)
     with torch.no_grad():
         iwae_1 = torch.stack([m.iwae(X, 1) for _ in range(200)])          # (200, 50) draws
