@@ -124,7 +124,8 @@ def tv_denoise(f, lam, n_iter=1000, *, p0=None, accelerated=True, tol=0.0, callb
 
         min_{||p_ij|| <= 1}  0.5 ||f + lam div p||^2,        u = f + lam div p,
 
-    a projected gradient method with step ``1 / (8 lam^2)`` (``||div||^2 <= 8``).  The iterate is the
+    a projected gradient method with step ``1 / (8 lam^2)`` (``||div||^2 <= 8``), accelerated by
+    FISTA's extrapolation in the convention of ``book/notation.md`` when ``accelerated=True``.  The iterate is the
     dual field ``p`` (started at ``p0``, default 0); the primal image is ``u = f + lam div p``, and
     ``history["gap"] = lam (TV(u) - <grad u, p>)``, the primal-dual gap (>= objective(u) - min),
     ``history["objective"]`` the primal objective at ``u``.  ``tol`` stops on the gap;

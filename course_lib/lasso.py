@@ -12,9 +12,17 @@ The problem, with plain sums (no ``1/n``)::
 * ``ista`` (proximal gradient): ``x_{k+1} = soft_threshold(x_k - step A^T (A x_k - y), step lam)``;
   with ``step = 1/L``, ``L = ||A||_2^2``: ``F(x_k) - F* <= L ||x_0 - x*||^2 / (2 k)``;
 * ``fista`` (Beck & Teboulle 2009): the same step taken at the extrapolated point
-  ``z_k = x_k + (t_{k-1} - 1) / t_k (x_k - x_{k-1})``, ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2``;
-  ``F(x_k) - F* <= 2 L ||x_0 - x*||^2 / (k + 1)^2``; ``restart=True`` resets the momentum whenever
-  ``F`` increases;
+  ``z_k = x_k + (t_k - 1) / t_{k+1} (x_k - x_{k-1})``, ``x_{-1} = x_0``, with ``t_1 = 1`` and
+  ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2`` (the convention of ``book/notation.md``);
+  ``F(x_k) - F* <= 2 L ||x_0 - x*||^2 / (k + 1)^2``; ``restart=True`` sets ``t_k = 1`` (no
+  extrapolation) whenever ``F`` increases;
+* ``subgradient``: ``x_{k+1} = x_k - step_k g_k`` with ``g_k = A^T (A x_k - y) + lam sign(x_k)``
+  and ``step_k = step / sqrt(k + 1)``: ``min_{j <= k} F(x_j) - F* = O(1 / sqrt(k))``, the rate that
+  proximal methods improve on;
+* ``admm`` (Boyd et al. 2011, Sec. 6.4): ``min 0.5 ||A x - y||^2 + lam ||z||_1`` s.t. ``x = z``::
+
+      x_{k+1} = (A^T A + rho I)^{-1} (A^T y + rho (z_k - w_k))
+      z_{k+1} = soft_threshold(x_{k+1} + w_k, lam / rho),   w_{k+1} = w_k + x_{k+1} - z_{k+1};
 * ``lasso(A, y, lam, **opts)``: the *fast, accurate* solver (working set + feature-sign search,
   exact to rounding errors, stopped by the duality gap); it returns only the minimiser ``x``;
 * ``lasso_path(A, y, lams)``: ``lasso`` along a grid of ``lam``, each solve warm-started.
@@ -37,12 +45,14 @@ from course_lib._shared import (as_history, fast_norm, initial_point, iteration_
 from course_lib.utils import as_array, as_scalar
 
 __all__ = [
+    "admm",
     "fista",
     "ista",
     "lasso",
     "lasso_gap",
     "lasso_objective",
     "lasso_path",
+    "subgradient",
 ]
 
 
@@ -137,15 +147,16 @@ def ista(A, y, lam, n_iter=1000, *, x0=None, step=None, tol=0.0, callback=None):
 
 @one_blas_thread
 def fista(A, y, lam, n_iter=1000, *, x0=None, step=None, restart=False, tol=0.0, callback=None):
-    """FISTA (Beck & Teboulle 2009) for the lasso::
+    """FISTA (Beck & Teboulle 2009) for the lasso, in the convention of ``book/notation.md``::
 
+        z_k     = x_k + (t_k - 1) / t_{k+1} (x_k - x_{k-1})          (x_{-1} = x_0, so z_0 = x_0)
         x_{k+1} = soft_threshold(z_k - step A^T (A z_k - y), step * lam)
-        t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2
-        z_{k+1} = x_{k+1} + (t_k - 1) / t_{k+1} (x_{k+1} - x_k)
+        t_1 = 1,   t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2
 
     With ``step = 1/L``: ``F(x_k) - F* <= 2 L ||x_0 - x*||^2 / (k + 1)^2``.  ``restart=True``
-    resets the momentum whenever the objective increases (O'Donoghue & Candès 2015).
-    Returns ``(x, history)`` with ``history["objective"]`` and ``history["gap"]`` at the ``x_k``.
+    sets ``t_k = 1`` (so ``z_k = x_k``) whenever ``F(x_k) > F(x_{k-1})`` (O'Donoghue & Candès
+    2015, a heuristic).  Returns ``(x, history)`` with ``history["objective"]`` and
+    ``history["gap"]`` at the ``x_k``.
     """
     A, y, lam = _lasso_data(A, y, lam)
     n_iter, tol = iteration_args(n_iter, tol, callback)
@@ -154,23 +165,112 @@ def fista(A, y, lam, n_iter=1000, *, x0=None, step=None, restart=False, tol=0.0,
     r = y - A @ x
     p, gap = _gap(y, lam, x, r, A.T @ r)
     obj, gaps = [p], [gap]
-    z, t = x.copy(), 1.0
+    z, t = x.copy(), 1.0                           # z_0 = x_0; t holds t_k, here t_1 = 1
     for k in range(1, n_iter + 1):
         if gap <= tol:
             break
-        x_new = soft(z + step * (A.T @ (y - A @ z)), step * lam)
+        x_new = soft(z + step * (A.T @ (y - A @ z)), step * lam)      # x_k from z_{k-1}
         r = y - A @ x_new
         p, gap = _gap(y, lam, x_new, r, A.T @ r)
         if restart and p > obj[-1]:
-            t = 1.0                                # momentum reset: next step is a plain ISTA step
-        t_new = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
-        z = x_new + ((t - 1.0) / t_new) * (x_new - x)
+            t = 1.0                                # restart: t_k = 1, so z_k = x_k (an ISTA step)
+        t_new = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0             # t_{k+1}
+        z = x_new + ((t - 1.0) / t_new) * (x_new - x)                  # z_k
         x, t = x_new, t_new
         obj.append(p)
         gaps.append(gap)
         if callback is not None:
             callback(k, x)
     return x, as_history(objective=obj, gap=gaps)
+
+
+@one_blas_thread
+def subgradient(A, y, lam, n_iter=1000, *, x0=None, step=None, tol=0.0, callback=None):
+    """The subgradient method for the lasso, with steps decreasing like ``1 / sqrt(k)``::
+
+        g_k     = A^T (A x_k - y) + lam sign(x_k)        (a subgradient of F at x_k)
+        x_{k+1} = x_k - step / sqrt(k + 1) * g_k
+
+    ``step`` defaults to ``1/L``, ``L = ||A||_2^2``.  For any steps ``tau_j``,
+    ``min_{j < k} F(x_j) - F* <= (||x_0 - x*||^2 + sum_{j<k} tau_j^2 ||g_j||^2) / (2 sum_{j<k} tau_j)``,
+    which is ``O(log k / sqrt(k))`` here.  ``F(x_k)`` is not monotone and the iterates are never
+    exactly sparse.  Returns ``(x, history)`` with ``history["objective"]``, ``history["gap"]`` and
+    ``history["subgradient_norm"]`` (``||g_k||``) at ``x_0, x_1, ...``; ``tol`` stops on the gap.
+    """
+    A, y, lam = _lasso_data(A, y, lam)
+    n_iter, tol = iteration_args(n_iter, tol, callback)
+    x = initial_point(x0, A.shape[1])
+    step = _lasso_step(A, step)
+    r = y - A @ x
+    c = A.T @ r                                   # = -grad f(x)
+    p, gap = _gap(y, lam, x, r, c)
+    g = lam * np.sign(x) - c
+    obj, gaps, norms = [p], [gap], [fast_norm(g)]
+    for k in range(n_iter):
+        if gap <= tol:
+            break
+        x = x - (step / np.sqrt(k + 1.0)) * g
+        r = y - A @ x
+        c = A.T @ r
+        p, gap = _gap(y, lam, x, r, c)
+        g = lam * np.sign(x) - c
+        obj.append(p)
+        gaps.append(gap)
+        norms.append(fast_norm(g))
+        if callback is not None:
+            callback(k + 1, x)
+    return x, as_history(objective=obj, gap=gaps, subgradient_norm=norms)
+
+
+@one_blas_thread
+def admm(A, y, lam, n_iter=1000, *, rho=None, x0=None, tol=0.0, callback=None):
+    """ADMM for the lasso in its standard form (Boyd, Parikh, Chu, Peleato & Eckstein 2011, Sec. 6.4):
+    ``min 0.5 ||A x - y||^2 + lam ||z||_1`` subject to ``x - z = 0``, with the scaled multiplier ``w``::
+
+        x_{k+1} = (A^T A + rho I)^{-1} (A^T y + rho (z_k - w_k))      (one factorization, reused)
+        z_{k+1} = soft_threshold(x_{k+1} + w_k, lam / rho)
+        w_{k+1} = w_k + x_{k+1} - z_{k+1}
+
+    ``x0`` is ``z_0`` (default 0), ``w_0 = 0``; ``rho`` defaults to ``||A||_2^2 / 10``.  Converges for
+    every ``rho > 0``.  The iterate reported is ``z_k`` (exactly sparse): ``callback(k, z_k)`` and
+    ``history["objective"]``, ``history["gap"]`` at ``z_k``, ``history["residual"]`` the primal residual
+    ``||x_k - z_k||`` (entry 0 is 0); ``tol`` stops on the gap.  Returns ``(z, history)``.
+    """
+    A, y, lam = _lasso_data(A, y, lam)
+    n_iter, tol = iteration_args(n_iter, tol, callback)
+    z = initial_point(x0, A.shape[1])
+    rho = _lipschitz(A) / 10 if rho is None else as_scalar(rho, "rho", positive=True)
+    if rho <= 0:                                  # A = 0: any rho works
+        rho = 1.0
+    n, p_dim = A.shape
+    small = A @ A.T if n < p_dim else A.T @ A     # factor the smaller Gram matrix
+    small[np.diag_indices(small.shape[0])] += rho
+    chol = scipy.linalg.cho_factor(small)
+    Aty = A.T @ y
+
+    def solve(v):                                 # (A^T A + rho I)^{-1} v, Woodbury when n < p
+        if n < p_dim:
+            return (v - A.T @ scipy.linalg.cho_solve(chol, A @ v)) / rho
+        return scipy.linalg.cho_solve(chol, v)
+
+    w = np.zeros_like(z)
+    r = y - A @ z
+    p, gap = _gap(y, lam, z, r, A.T @ r)
+    obj, gaps, res = [p], [gap], [0.0]
+    for k in range(1, n_iter + 1):
+        if gap <= tol:
+            break
+        x = solve(Aty + rho * (z - w))
+        z = soft(x + w, lam / rho)
+        w = w + x - z
+        r = y - A @ z
+        p, gap = _gap(y, lam, z, r, A.T @ r)
+        obj.append(p)
+        gaps.append(gap)
+        res.append(fast_norm(x - z))
+        if callback is not None:
+            callback(k, z)
+    return z, as_history(objective=obj, gap=gaps, residual=res)
 
 
 # ----------------------------------------------------------------------------- fast lasso

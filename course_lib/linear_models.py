@@ -18,7 +18,8 @@ so that scikit-learn's ``Ridge(alpha=lam, fit_intercept=False)`` has the same mi
   sequence of ``lam``, each solve warm-started from the previous solution; ``lambda_max`` gives
   the ``lam`` above which the solution is 0, and ``lasso.lasso_gap`` certifies any candidate ``x``.
 * ``lasso_interior_point`` writes the lasso as a smooth problem with ``2p`` linear inequality
-  constraints and follows the central path of the log barrier with Newton steps.
+  constraints and follows the central path of the log barrier with Newton steps;
+  ``barrier_newton_step`` is one of those steps (the Newton direction of the barrier function).
 * ``mean_squared_error`` and ``kfold_errors`` measure held-out errors along a path.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from course_lib.lasso import lasso_gap, lasso_objective, lasso_path
 from course_lib.utils import as_array, as_scalar
 
 __all__ = [
+    "barrier_newton_step",
     "kfold_errors",
     "lambda_max",
     "lasso_interior_point",
@@ -165,25 +167,9 @@ def lasso_interior_point(A, y, lam, tol=1e-10, mu=20.0, t0=None, max_newton=500,
     for _ in range(max_newton):
         if gaps[-1] <= tol * lasso_objective(A, y, lam, x):
             return x, np.array(gaps)
-        # gradient and Hessian of phi_t in (x, u), with f1 = u - x > 0 and f2 = u + x > 0
         r = A @ x - y
         f1, f2 = u - x, u + x
-        g_x = t * (A.T @ r) + 1 / f1 - 1 / f2
-        g_u = t * lam - 1 / f1 - 1 / f2
-        d1 = 1 / f1**2 + 1 / f2**2          # d2 phi/dx2 (barrier part) = d2 phi/du2
-        d2 = 1 / f2**2 - 1 / f1**2          # d2 phi/dx du
-        # du = -(g_u + d2 dx) / d1 leaves (t A^T A + diag(d)) dx = rhs, with d = d1 - d2^2/d1
-        d, rhs = 4 / (f1**2 + f2**2), -g_x + d2 / d1 * g_u
-        if AtA is not None:
-            S = t * AtA
-            S[np.diag_indices(p)] += d
-            dx = scipy.linalg.cho_solve(scipy.linalg.cho_factor(S), rhs)
-        else:                               # Woodbury: an n x n system
-            K = (A / d) @ A.T
-            K[np.diag_indices(n)] += 1 / t
-            dx = (rhs - A.T @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(K), A @ (rhs / d))) / d
-        du = -(g_u + d2 * dx) / d1
-        decrement2 = -float(g_x @ dx + g_u @ du)
+        dx, du, decrement2 = _newton_direction(A, AtA, y, lam, t, x, u)
         # the largest step keeping u - x > 0 and u + x > 0, then Armijo backtracking on phi_t
         s = 1.0
         for f, df in ((f1, du - dx), (f2, du + dx)):
@@ -207,6 +193,57 @@ def lasso_interior_point(A, y, lam, tol=1e-10, mu=20.0, t0=None, max_newton=500,
         return x, np.array(gaps)
     raise RuntimeError(f"lasso_interior_point: duality gap {gaps[-1]:.2e} after {max_newton} Newton "
                        "steps is above tol * P(x); increase max_newton or tol")
+
+
+def barrier_newton_step(A, y, lam, t, x, u):
+    """The Newton direction of the barrier method for the lasso at a strictly feasible ``(x, u)``.
+
+    ``phi_t(x, u) = t (1/2 ||A x - y||^2 + lam <1, u>) - sum log(u - x) - sum log(u + x)``; with
+    ``f1 = u - x``, ``f2 = u + x`` its gradient and Hessian are::
+
+        g_x = t A^T (A x - y) + 1/f1 - 1/f2          H_xx = t A^T A + diag(1/f1^2 + 1/f2^2)
+        g_u = t lam - 1/f1 - 1/f2                    H_xu = diag(1/f2^2 - 1/f1^2)
+                                                     H_uu = diag(1/f1^2 + 1/f2^2)
+
+    The direction solves ``H (dx, du) = -(g_x, g_u)``; ``du`` is eliminated (``H_uu`` is diagonal),
+    which leaves the ``p x p`` system ``(t A^T A + diag(4 / (f1^2 + f2^2))) dx = rhs`` (an ``n x n``
+    one by Woodbury's identity when ``n < p``).  Returns ``(dx, du, decrement2)`` with the squared
+    Newton decrement ``decrement2 = -<g, (dx, du)> = (dx, du)^T H (dx, du)``.  This is the step that
+    ``lasso_interior_point`` takes (then backtracks and resets ``u``).
+    """
+    A, y = _design(A, y)
+    lam = as_scalar(lam, "lam", positive=True)
+    t = as_scalar(t, "t", positive=True)
+    p = A.shape[1]
+    x = as_array(x, "x", shape=(p,))
+    u = as_array(u, "u", shape=(p,))
+    if np.any(u - np.abs(x) <= 0):
+        raise ValueError("(x, u) must be strictly feasible: u > |x| entrywise")
+    AtA = A.T @ A if p <= A.shape[0] else None
+    return _newton_direction(A, AtA, y, lam, t, x, u)
+
+
+def _newton_direction(A, AtA, y, lam, t, x, u):
+    """``(dx, du, decrement2)``: the Newton step on ``phi_t`` (see ``barrier_newton_step``)."""
+    n, p = A.shape
+    r = A @ x - y
+    f1, f2 = u - x, u + x
+    g_x = t * (A.T @ r) + 1 / f1 - 1 / f2
+    g_u = t * lam - 1 / f1 - 1 / f2
+    d1 = 1 / f1**2 + 1 / f2**2          # d2 phi/dx2 (barrier part) = d2 phi/du2
+    d2 = 1 / f2**2 - 1 / f1**2          # d2 phi/dx du
+    # du = -(g_u + d2 dx) / d1 leaves (t A^T A + diag(d)) dx = rhs, with d = d1 - d2^2/d1
+    d, rhs = 4 / (f1**2 + f2**2), -g_x + d2 / d1 * g_u
+    if AtA is not None:
+        S = t * AtA
+        S[np.diag_indices(p)] += d
+        dx = scipy.linalg.cho_solve(scipy.linalg.cho_factor(S), rhs)
+    else:                               # Woodbury: an n x n system
+        K = (A / d) @ A.T
+        K[np.diag_indices(n)] += 1 / t
+        dx = (rhs - A.T @ scipy.linalg.cho_solve(scipy.linalg.cho_factor(K), A @ (rhs / d))) / d
+    du = -(g_u + d2 * dx) / d1
+    return dx, du, -float(g_x @ dx + g_u @ du)
 
 
 def _best_u(x, c):

@@ -175,7 +175,8 @@ def nesterov(grad_f, x0, step, n_iter, mu=0.0, callback=None):
         y_k     = x_k + beta_k (x_k - x_{k-1}),       x_{-1} = x_0
         x_{k+1} = y_k - step * grad_f(y_k)
 
-    * ``mu = 0`` (convex f): ``beta_k = (k - 1) / (k + 2)``; with ``step = 1/L``,
+    * ``mu = 0`` (convex f): ``beta_k = (k - 1) / (k + 2) = (t_k - 1) / t_{k+1}`` with
+      ``t_k = (k + 1) / 2`` (the convention of ``book/notation.md``); with ``step = 1/L``,
       ``f(x_k) - f* <= 2 L ||x_0 - x*||^2 / (k + 1)^2``  (Su, Boyd & Candès 2016).
     * ``mu > 0`` (mu-strongly convex f): constant ``beta = (sqrt(kappa) - 1) / (sqrt(kappa) + 1)``
       with ``kappa = 1 / (step * mu)`` (= L/mu when step = 1/L); error ``O((1 - 1/sqrt(kappa))^k)``.

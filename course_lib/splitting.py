@@ -69,7 +69,9 @@ def forward_backward(grad_f, prox_g, step, n_iter, *, x0, accelerated=False, obj
 
         x_{k+1} = prox_g(z_k - step grad_f(z_k), step)
 
-    with ``z_k = x_k`` (``accelerated=False``) or FISTA's extrapolation (``accelerated=True``).
+    with ``z_k = x_k`` (``accelerated=False``) or FISTA's extrapolation (``accelerated=True``)
+    ``z_k = x_k + (t_k - 1) / t_{k+1} (x_k - x_{k-1})``, ``t_1 = 1``,
+    ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2`` (the convention of ``book/notation.md``).
     ``step <= 1/L``.  ``objective(x)`` / ``gap(x)``, if given, are recorded in ``history``; ``tol``
     stops on the gap.  Works on arrays of any shape.  Returns ``(x, history)``.
     """

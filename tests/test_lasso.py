@@ -110,3 +110,65 @@ def test_callbacks_are_called():
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# ----------------------------------------------------------------------------- subgradient method, ADMM
+
+def test_subgradient_iterates_and_its_theorem():
+    rng = np.random.default_rng(9)
+    A, y = design("tall", rng)
+    lam = 0.2 * np.abs(A.T @ y).max()
+    L = np.linalg.norm(A, 2) ** 2
+    seen = [np.zeros(A.shape[1])]
+    _, h = lasso.subgradient(A, y, lam, 400, callback=lambda k, x: seen.append(x.copy()))
+    x = np.zeros(A.shape[1])                       # the loop, written independently
+    for k in range(400):
+        g = A.T @ (A @ x - y) + lam * np.sign(x)
+        np.testing.assert_allclose(np.linalg.norm(g), h["subgradient_norm"][k], rtol=1e-10)
+        x = x - g / (L * np.sqrt(k + 1))
+        np.testing.assert_allclose(seen[k + 1], x, rtol=1e-9, atol=1e-12)
+    x_star = lasso.lasso(A, y, lam, tol=1e-14)
+    F = lasso.lasso_objective(A, y, lam, x_star)
+    taus = 1 / (L * np.sqrt(np.arange(400) + 1))
+    bound = (np.sum(x_star ** 2) + np.cumsum(taus ** 2 * h["subgradient_norm"][:-1] ** 2)) \
+        / (2 * np.cumsum(taus))
+    best = np.minimum.accumulate(h["objective"][:-1]) - F
+    assert np.all(best <= bound)                   # the theorem, at every k
+    assert np.all(h["gap"] >= h["objective"] - F - 1e-9)
+
+
+@pytest.mark.parametrize("kind", ["tall", "wide"])
+def test_admm_converges_to_the_lasso_solution(kind):
+    rng = np.random.default_rng(10)
+    A, y = design(kind, rng)
+    lam = 0.1 * np.abs(A.T @ y).max()
+    x_sk = sk_lasso(A, y, lam)
+    tol = 1e-11 * lasso.lasso_objective(A, y, lam, x_sk)
+    for rho in (None, 10.0):
+        z, h = lasso.admm(A, y, lam, 3000, rho=rho, tol=tol)
+        np.testing.assert_allclose(z, x_sk, atol=1e-5 * max(1, np.abs(x_sk).max()))
+        assert h["gap"][-1] <= 1e-11 * h["objective"][-1] * 1.0001
+        assert h["residual"][-1] < 1e-6
+
+
+def test_admm_first_iterate_is_the_regularized_solve():
+    rng = np.random.default_rng(11)
+    A, y = design("wide", rng)                    # n < p: the Woodbury branch
+    lam, rho = 0.5, 2.0
+    seen = []
+    lasso.admm(A, y, lam, 1, rho=rho, callback=lambda k, z: seen.append(z.copy()))
+    x1 = np.linalg.solve(A.T @ A + rho * np.eye(A.shape[1]), A.T @ y)   # z_0 = w_0 = 0
+    np.testing.assert_allclose(seen[0], np.sign(x1) * np.maximum(np.abs(x1) - lam / rho, 0),
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: lasso.subgradient(np.ones((3, 2)), np.ones(3), 1.0, step=-1.0), "step"),
+    (lambda: lasso.subgradient(np.ones((3, 2)), np.ones(4), 1.0), "y"),
+    (lambda: lasso.admm(np.ones((3, 2)), np.ones(3), 1.0, rho=0.0), "rho"),
+    (lambda: lasso.admm(np.ones((3, 2)), np.ones(3), -1.0), "lam"),
+    (lambda: lasso.admm(np.ones((3, 2)), np.ones(3), 1.0, x0=np.ones(3)), "x0"),
+])
+def test_bad_input_of_subgradient_and_admm(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

@@ -209,3 +209,42 @@ BAD = [
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# ----------------------------------------------------------------------------- the barrier's Newton step
+
+def _phi_derivatives(A, y, lam, t, x, u):
+    """Gradient and Hessian of phi_t in (x, u), written independently (full 2p x 2p system)."""
+    f1, f2 = u - x, u + x
+    g = np.r_[t * A.T @ (A @ x - y) + 1 / f1 - 1 / f2, t * lam - 1 / f1 - 1 / f2]
+    same, cross = np.diag(1 / f1**2 + 1 / f2**2), np.diag(1 / f2**2 - 1 / f1**2)
+    return g, np.block([[t * A.T @ A + same, cross], [cross, same]])
+
+
+@pytest.mark.parametrize("shape", [(30, 6), (6, 15)])        # tall: p x p system; wide: Woodbury
+def test_barrier_newton_step_solves_the_full_newton_system(shape):
+    rng = np.random.default_rng(7)
+    A, y = rng.standard_normal(shape), rng.standard_normal(shape[0])
+    p, lam, t = shape[1], 0.3, 5.0
+    x = rng.standard_normal(p)
+    u = np.abs(x) + 0.2 + rng.random(p)
+    g, H = _phi_derivatives(A, y, lam, t, x, u)
+    phi = lambda w: t * (0.5 * np.sum((A @ w[:p] - y) ** 2) + lam * w[p:].sum()) - np.sum(
+        np.log(w[p:] - w[:p]) + np.log(w[p:] + w[:p]))
+    w = np.r_[x, u]
+    fd = np.array([(phi(w + 1e-6 * e) - phi(w - 1e-6 * e)) / 2e-6 for e in np.eye(2 * p)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)      # the reference's gradient
+    dx, du, dec2 = lm.barrier_newton_step(A, y, lam, t, x, u)
+    step = -np.linalg.solve(H, g)
+    np.testing.assert_allclose(np.r_[dx, du], step, rtol=1e-9, atol=1e-12)
+    assert dec2 == pytest.approx(step @ H @ step, rel=1e-9)
+
+
+def test_barrier_newton_step_rejects_infeasible_points():
+    A, y = np.eye(3), np.ones(3)
+    with pytest.raises(ValueError, match=r"u > \|x\|"):
+        lm.barrier_newton_step(A, y, 1.0, 1.0, np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="t"):
+        lm.barrier_newton_step(A, y, 1.0, 0.0, np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match="u"):
+        lm.barrier_newton_step(A, y, 1.0, 1.0, np.zeros(3), np.ones(4))
