@@ -49,7 +49,7 @@ __all__ = ["annotate", "source_notebook", "student_version", "nbgrader_config", 
 BEGIN_CODE, END_CODE = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_MD, END_MD = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-MD_BLANK = "**Your answer:** *write it here.*"
+MD_BLANK = "*Write your answer here.*"   # unlabelled: many statements end with their own label
 DEFAULT_POINTS = 1
 BANNER = ("> **Student version.** Fill in every `# YOUR CODE HERE` (and delete the "
           "`raise NotImplementedError()` below it), then run the check cell that follows.\n"

@@ -1,6 +1,7 @@
 """The exercise pipeline: solution sheets are nbgrader source notebooks, student sheets are what
 nbgrader releases, in sync, failing only at the blanks, and no solution text ever reaches them."""
 import copy
+import re
 import shutil
 
 import nbformat
@@ -42,6 +43,15 @@ def test_release_replaces_solutions_keeps_indentation_and_the_rest():
     assert st.cells[3].source == CHECK
     assert st.cells[4].source == f"Why?\n\n{sheets.MD_BLANK}\n"
     assert st.cells[3].metadata["editable"] is False and st.cells[3].metadata["deletable"] is False
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=ids)
+def test_released_sheets_label_each_written_answer_once(solution):
+    student = nbformat.read(ROOT / "exercises" / solution.name, as_version=4)
+    for i, cell in enumerate(student.cells[2:], 2):
+        if cell.cell_type == "markdown":
+            labels = re.findall(r"(?i)\*\*your answer", cell.source)
+            assert len(labels) <= 1, f"cell {i}: {cell.source!r}"
 
 
 def test_release_keeps_only_the_kernel_and_language_of_the_notebook_metadata():
