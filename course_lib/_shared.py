@@ -1,11 +1,12 @@
 """Small helpers shared by several topic modules (private: notebooks never import this module).
 
-* argument checks that ``utils`` does not cover: ``check_callable``, ``as_count`` (an integer
-  ``>= minimum``), ``as_rng`` (a NumPy Generator or an int seed), ``as_points`` (an ``(n, d)`` array);
+* the argument checks ``check_callable``, ``as_count`` (an integer ``>= minimum``), ``as_rng`` (a
+  NumPy Generator or an int seed), ``as_points`` (an ``(n, d)`` array), imported from ``utils``;
 * the plumbing of the iterative solvers of ``lasso``, ``splitting`` and ``images`` (their calling
-  convention is described in ``splitting``): ``one_blas_thread`` (a decorator), ``iteration_args``
-  (``n_iter``, ``tol``, ``callback``), ``initial_point``, ``as_history``, and the unchecked inner-loop
-  kernels ``soft`` (soft-thresholding) and ``fast_norm``;
+  convention is described in ``splitting``): ``one_blas_thread`` and ``quiet_overflow``
+  (decorators), ``iteration_args`` (``n_iter``, ``tol``, ``callback``), ``initial_point``,
+  ``as_history``, and the unchecked inner-loop kernels ``soft`` (soft-thresholding) and
+  ``fast_norm``;
 * ``moved_names``: the module ``__getattr__`` that keeps a name reachable from the module it lived
   in before it moved to its own module (older notebooks and sheets keep working).
 """
@@ -17,42 +18,9 @@ import importlib
 
 import numpy as np
 
-from course_lib.utils import as_array, as_scalar
-
-# ----------------------------------------------------------------------------- argument checks
-
-
-def check_callable(f, name):
-    if not callable(f):
-        raise ValueError(f"{name} must be a callable, got {type(f).__name__}")  # noqa: TRY004
-
-
-def as_rng(rng, name: str = "rng") -> np.random.Generator:
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{name} must be a numpy Generator or an int seed, got {type(rng).__name__}")
-    return rng
-
-
-def as_count(n, name: str, minimum: int = 1) -> int:
-    n = as_scalar(n, name, integer=True)
-    if n < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
-    return int(n)
-
-
-def as_points(x, name: str = "x", d: int | None = None) -> np.ndarray:
-    """Inputs as an (n, d) float64 array; a 1-D array is read as n points of R^1."""
-    x = as_array(x, name)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"{name} must be an (n, d) array of n >= 1 points, got shape {x.shape}")
-    if d is not None and x.shape[1] != d:
-        raise ValueError(f"{name} must have {d} column(s) (the input dimension), got shape {x.shape}")
-    return x
-
+# the argument checks live in utils (imported here so that the topic modules keep importing them
+# from _shared)
+from course_lib.utils import as_array, as_count, as_points, as_rng, as_scalar, check_callable  # noqa: F401
 
 # ----------------------------------------------------------------------------- iterative solvers
 
@@ -72,6 +40,16 @@ def one_blas_thread(solver):
         ctx = (_THREADPOOLS.limit(limits=1, user_api="blas") if _THREADPOOLS is not None
                else contextlib.nullcontext())
         with ctx:
+            return solver(*args, **kwargs)
+    return wrapper
+
+
+def quiet_overflow(solver):
+    """Run ``solver`` without NumPy's overflow / invalid-value warnings: an iterative solver reports
+    a blow-up itself, once, with a ``DivergenceWarning`` that names the step (``utils.GrowthMonitor``)."""
+    @functools.wraps(solver)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
             return solver(*args, **kwargs)
     return wrapper
 

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from course_lib._shared import as_count, as_points, as_rng, moved_names
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_size
 
 __all__ = [
     "ACTIVATIONS",
@@ -79,7 +79,7 @@ degree 2 and 3, whatever their width (they are *not* universal approximators).""
 def get_activation(name: str):
     """``(sigma, sigma_prime)`` for an activation name of ``ACTIVATIONS``."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+        raise ValueError(f"activation (name) must be one of {sorted(ACTIVATIONS)}, got {name!r}")
     return ACTIVATIONS[name]
 
 
@@ -134,6 +134,9 @@ def random_ridge_weights(p, d, rng, scale: float = 1.0, radius: float = 1.0):
     which is positively homogeneous). Returns ``W`` (p, d) and ``b`` (p,).
     """
     p, d = as_count(p, "p"), as_count(d, "d")
+    check_size((p, 1), "p")
+    check_size((d, 1), "d")
+    check_size((p, d), "p")
     rng = as_rng(rng)
     scale = as_scalar(scale, "scale", positive=True)
     radius = as_scalar(radius, "radius", positive=True)
@@ -171,24 +174,29 @@ def relu_measure(w_mean, b_mean, b_std, sign) -> dict:
     the others (K,); ``sign`` holds +1 or -1. The infinite-width network of this law is
     ``integral_network(x, rho) = E_rho[a relu(<w, x> + b)] = sum_k sign[k] E_k[relu(<w, x> + b)]``.
     """
-    w_mean = as_array(w_mean, "w_mean", ndim=2)
+    return _measure(w_mean, b_mean, b_std, sign, "{}")
+
+
+def _measure(w_mean, b_mean, b_std, sign, label):
+    """The checks of ``relu_measure``; ``label`` formats the names (``"rho['{}']"`` for a dict)."""
+    w_mean = as_array(w_mean, label.format("w_mean"), ndim=2)
     K = w_mean.shape[0]
     if K == 0:
-        raise ValueError("w_mean must hold at least one component (one row)")
-    b_mean = as_array(b_mean, "b_mean", shape=(K,))
-    b_std = as_array(b_std, "b_std", shape=(K,))
+        raise ValueError(f"{label.format('w_mean')} must hold at least one component (one row)")
+    b_mean = as_array(b_mean, label.format("b_mean"), shape=(K,))
+    b_std = as_array(b_std, label.format("b_std"), shape=(K,))
     if np.any(b_std <= 0):
-        raise ValueError(f"b_std must be positive, got {b_std}")
-    sign = as_array(sign, "sign", shape=(K,))
+        raise ValueError(f"{label.format('b_std')} must be positive, got {b_std}")
+    sign = as_array(sign, label.format("sign"), shape=(K,))
     if not np.all(np.isin(sign, (-1.0, 1.0))):
-        raise ValueError(f"sign must hold +1 or -1, got {sign}")
+        raise ValueError(f"{label.format('sign')} must hold +1 or -1, got {sign}")
     return {"w_mean": w_mean, "b_mean": b_mean, "b_std": b_std, "sign": sign}
 
 
 def _check_measure(rho) -> dict:
     if not isinstance(rho, dict) or set(rho) != {"w_mean", "b_mean", "b_std", "sign"}:
         raise ValueError("rho must be a law of neurons built by relu_measure(w_mean, b_mean, b_std, sign)")
-    return relu_measure(rho["w_mean"], rho["b_mean"], rho["b_std"], rho["sign"])
+    return _measure(rho["w_mean"], rho["b_mean"], rho["b_std"], rho["sign"], "rho['{}']")
 
 
 def _relu_gaussian_moments(x, rho):
@@ -240,6 +248,7 @@ def sample_integral_network(p, rho, rng):
     rho = _check_measure(rho)
     rng = as_rng(rng)
     K, d = rho["w_mean"].shape
+    check_size((p, d + 3), "p")
     k = rng.integers(0, K, size=p)
     W = rho["w_mean"][k] + rng.standard_normal((p, d))
     b = rho["b_mean"][k] + rho["b_std"][k] * rng.standard_normal(p)
@@ -264,7 +273,9 @@ def barron_errors(x, ps, rho, n_seeds, rng):
     ps = as_array(ps, "ps", ndim=1)
     if ps.size == 0 or np.any(ps < 1) or np.any(ps != np.round(ps)):
         raise ValueError(f"ps must hold positive integers, got {ps}")
+    check_size((x.shape[0], int(ps.max())), "ps")
     n_seeds = as_count(n_seeds, "n_seeds")
+    check_size((n_seeds, ps.size), "n_seeds")
     rng = as_rng(rng)
     f = integral_network(x, rho)
     maurey, lsq = np.empty((n_seeds, ps.size)), np.empty((n_seeds, ps.size))

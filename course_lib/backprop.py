@@ -28,7 +28,7 @@ import numpy as np
 
 from course_lib._shared import as_count, as_points, as_rng
 from course_lib.approximation import get_activation
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_size
 
 __all__ = [
     "gradient_norms_vs_depth",
@@ -67,6 +67,8 @@ def mlp_init(widths, rng, gain: float = 1.0, activation: str = "relu", bias_std:
     if not isinstance(widths, (list, tuple, np.ndarray)) or len(widths) < 2:
         raise ValueError(f"widths must be a list of at least two layer widths, got {widths!r}")
     widths = [as_count(w, "widths") for w in widths]
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        check_size((n_out, n_in + 1), "widths")
     rng = as_rng(rng)
     gain = as_scalar(gain, "gain", positive=True)
     get_activation(activation)
@@ -152,6 +154,9 @@ def gradient_norms_vs_depth(depths, width, gain, rng, n: int = 32, n_seeds: int 
     if depths.size == 0 or np.any(depths < 1) or np.any(depths != np.round(depths)):
         raise ValueError(f"depths must hold positive integers, got {depths}")
     width, n, n_seeds = as_count(width, "width"), as_count(n, "n"), as_count(n_seeds, "n_seeds")
+    check_size((width, width), "width")
+    check_size((n, width), "n")
+    check_size((n_seeds, depths.size), "n_seeds")
     rng = as_rng(rng)
     gain = as_scalar(gain, "gain", positive=True)
     out = np.empty((n_seeds, depths.size))

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .utils import as_scalar
+from .utils import as_choice, as_rng, as_scalar, check_size
+
+__all__ = [
+    "diabetes",
+    "digits",
+    "gaussian_blobs",
+    "photo",
+    "random_quadratic",
+    "two_moons",
+]
 
 
 def _rng(rng) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
-    return rng
+    return as_rng(rng, allow_none=True)
 
 
 def diabetes(standardize: bool = True):
@@ -46,6 +51,7 @@ def gaussian_blobs(n: int = 200, separation: float = 2.0, rng=None):
     n = int(as_scalar(n, "n", positive=True, integer=True))
     separation = as_scalar(separation, "separation", nonnegative=True)
     rng = _rng(rng)
+    check_size((n, 2), "n")
     y = rng.integers(0, 2, size=n)
     centre = separation / 2 * np.array([1.0, 1.0]) / np.sqrt(2)
     X = rng.standard_normal((n, 2)) + np.where(y[:, None] == 1, centre, -centre)
@@ -57,6 +63,7 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=None):
     n = int(as_scalar(n, "n", positive=True, integer=True))
     noise = as_scalar(noise, "noise", nonnegative=True)
     rng = _rng(rng)
+    check_size((n, 2), "n")
     y = rng.integers(0, 2, size=n)
     t = rng.uniform(0, np.pi, size=n)
     X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
@@ -72,6 +79,10 @@ def random_quadratic(n: int, kappa: float, rng=None, mu: float = 1.0):
         raise ValueError(f"kappa must be >= 1, got {kappa}")
     mu = as_scalar(mu, "mu", positive=True)
     rng = _rng(rng)
+    check_size((n, n), "n")
+    if not np.isfinite(kappa * mu * n):
+        raise ValueError(f"kappa * mu = {kappa * mu:.3g} is too large: the entries of A would "
+                         "overflow (choose kappa * mu * n < 1e308)")
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
     eig = mu * np.logspace(0, np.log10(kappa), n) if n > 1 else np.array([mu])
     A = (Q * eig) @ Q.T
@@ -86,15 +97,15 @@ def photo(name: str = "china.jpg", top: int = 60, left: int = 80, size: int = 25
     channels) is averaged over ``factor x factor`` blocks: the result is ``(size // factor, size // factor)``.
     """
     from sklearn.datasets import load_sample_image
-    if name not in ("china.jpg", "flower.jpg"):
-        raise ValueError(f"name must be 'china.jpg' or 'flower.jpg', got {name!r}")
+    as_choice(name, "name", ("china.jpg", "flower.jpg"))
     top = int(as_scalar(top, "top", nonnegative=True, integer=True))
     left = int(as_scalar(left, "left", nonnegative=True, integer=True))
     size = int(as_scalar(size, "size", positive=True, integer=True))
     factor = int(as_scalar(factor, "factor", positive=True, integer=True))
     img = load_sample_image(name).astype(np.float64).mean(axis=2) / 255.0
     if top + size > img.shape[0] or left + size > img.shape[1]:
-        raise ValueError(f"the crop [{top}:{top + size}, {left}:{left + size}] leaves the image {img.shape}")
+        raise ValueError(f"the crop [{top}:{top + size}, {left}:{left + size}] (top, left, size) "
+                         f"leaves the image {img.shape}")
     if size % factor:
         raise ValueError(f"size must be a multiple of factor, got size={size}, factor={factor}")
     crop = img[top:top + size, left:left + size]

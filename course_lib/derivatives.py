@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_callable, check_result
 
 __all__ = [
     "central_difference",
@@ -39,12 +39,6 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- validation helpers
 
-def _check_callable(f, name: str) -> None:
-    # the house rule is ValueError for every bad argument, wrong types included
-    if not callable(f):
-        raise ValueError(f"{name} must be a callable, got {type(f).__name__}")  # noqa: TRY004
-
-
 def _point(x, name: str = "x") -> np.ndarray:
     """A finite float64 point, scalar (0-D) or vector (1-D)."""
     x = as_array(x, name)
@@ -54,11 +48,21 @@ def _point(x, name: str = "x") -> np.ndarray:
 
 
 def _value(f, x, name: str = "f") -> float:
-    """``f(x)`` as a float, or a ``ValueError`` saying that ``f`` must return a scalar."""
-    v = np.asarray(f(x), dtype=np.float64)
-    if v.size != 1:
-        raise ValueError(f"{name} must return a scalar, got an array of shape {v.shape}")
-    return float(v.reshape(()))
+    """``f(x)`` as a finite real float, or a ``ValueError`` naming ``f`` (a finite difference of a
+    NaN, an inf or a complex number would silently be NaN or lose its imaginary part)."""
+    return check_result(f(x), name, scalar=True, where=f"at {_show(x)}")
+
+
+def _show(x) -> str:
+    return np.array2string(np.asarray(x), precision=4, threshold=6)
+
+
+def _vector_value(F, x, name: str = "F") -> np.ndarray:
+    """``F(x)`` as a finite real 1-D array (a scalar counts as one entry)."""
+    v = np.atleast_1d(check_result(F(x), name, where=f"at {_show(x)}"))
+    if v.ndim != 1:
+        raise ValueError(f"{name} must return a scalar or a 1-D array, got shape {v.shape}")
+    return v
 
 
 def _vector_arg(x, d: int) -> np.ndarray:
@@ -77,7 +81,7 @@ def forward_difference(f, x, h):
 
     ``x`` is a scalar or a 1-D array; the result has the shape of ``x``.  Error ``O(h)``.
     """
-    _check_callable(f, "f")
+    check_callable(f, "f")
     x = _point(x)
     h = as_scalar(h, "h", positive=True)
     x_flat = x.reshape(-1)
@@ -96,7 +100,7 @@ def central_difference(f, x, h):
 
     ``x`` is a scalar or a 1-D array; the result has the shape of ``x``.  Error ``O(h^2)``.
     """
-    _check_callable(f, "f")
+    check_callable(f, "f")
     x = _point(x)
     h = as_scalar(h, "h", positive=True)
     x_flat = x.reshape(-1)
@@ -115,20 +119,24 @@ def numerical_jacobian(F, x, h=1e-6):
     ``J[:, j] = (F(x + h e_j) - F(x - h e_j)) / (2h)``; returns an ``(m, n)`` array
     (``m = 1`` when ``F`` returns a scalar).
     """
-    _check_callable(F, "F")
+    check_callable(F, "F")
     x = as_array(x, "x", ndim=1)
     h = as_scalar(h, "h", positive=True)
+    return _jacobian(F, x, h, "F")
+
+
+def _jacobian(F, x, h, name):
     columns = []
     for j in range(x.size):
         e = np.zeros_like(x)
         e[j] = h
-        plus = np.atleast_1d(np.asarray(F(x + e), dtype=np.float64))
-        minus = np.atleast_1d(np.asarray(F(x - e), dtype=np.float64))
-        if plus.ndim != 1 or plus.shape != minus.shape:
-            raise ValueError(f"F must return a scalar or a 1-D array of fixed length, got {plus.shape}")
+        plus, minus = _vector_value(F, x + e, name), _vector_value(F, x - e, name)
+        if plus.shape != minus.shape:
+            raise ValueError(f"{name} must return a 1-D array of fixed length, got {plus.shape} and "
+                             f"{minus.shape}")
         columns.append((plus - minus) / (2 * h))
     if not columns:  # n = 0: the number of outputs comes from F(x) itself
-        return np.zeros((np.atleast_1d(np.asarray(F(x), dtype=np.float64)).size, 0))
+        return np.zeros((_vector_value(F, x, name).size, 0))
     return np.stack(columns, axis=1)
 
 
@@ -143,12 +151,13 @@ def numerical_hessian(f, x, h=1e-4, grad_f=None):
     or, when ``grad_f`` is given, from its Jacobian, symmetrised: ``H = (J + J^T) / 2`` with
     ``J = numerical_jacobian(grad_f, x, h)`` (more accurate: one derivative fewer to approximate).
     """
-    _check_callable(f, "f")
+    check_callable(f, "f")
     x = as_array(x, "x", ndim=1)
     h = as_scalar(h, "h", positive=True)
     if grad_f is not None:
-        _check_callable(grad_f, "grad_f")
-        J = numerical_jacobian(grad_f, x, h)
+        check_callable(grad_f, "grad_f")
+        check_result(grad_f(x), "grad_f", shape=x.shape, where="at x")
+        J = _jacobian(grad_f, x, h, "grad_f")
         if J.shape != (x.size, x.size):
             raise ValueError(f"grad_f must return an array of shape ({x.size},), got {J.shape[0]} entries")
         return 0.5 * (J + J.T)
@@ -234,10 +243,10 @@ def least_squares(A, b):
     the per-sample losses ``f_i(x) = 1/2 (a_i^T x - b_i)^2``, which is what SGD samples from.
     """
     A = as_array(A, "A", ndim=2)
+    if A.shape[0] == 0:
+        raise ValueError("A must have at least one row")
     b = as_array(b, "b", shape=(A.shape[0],))
     n, d = A.shape
-    if n == 0:
-        raise ValueError("A must have at least one row")
 
     def f(x, idx=None):
         Ai, bi = _rows(idx, A, b)

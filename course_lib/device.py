@@ -5,11 +5,17 @@ import random
 
 import numpy as np
 
+__all__ = [
+    "default_device",
+    "seed_everything",
+]
+
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
     """Seed Python, NumPy and PyTorch; return a NumPy ``Generator`` to draw everything else from."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)  # random.seed refuses NumPy integers
     random.seed(seed)
     np.random.seed(seed)
     try:

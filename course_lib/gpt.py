@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from course_lib import nets
-from course_lib.utils import as_scalar
+from course_lib.utils import as_choice, as_scalar, check_size
 
 __all__ = ["cross_entropy", "flops_per_token", "generate", "gpt", "ngram_cross_entropy",
            "parameter_count", "windows"]
@@ -51,6 +51,12 @@ def _positive_int(x, name, minimum=1):
     if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
     return int(x)
+
+
+def _model(model):
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module (e.g. from gpt(...)), got {type(model).__name__}")
+    return model
 
 
 def _ids(ids, name, vocab_size=None, min_len=1):
@@ -110,6 +116,10 @@ def windows(ids, context: int):
 def gpt(vocab_size: int, d_model: int, n_heads: int, n_layers: int, context: int,
         d_ff: int | None = None, positions: str = "learned") -> torch.nn.Module:
     """A decoder-only transformer: ``nets.TinyTransformer`` with the causal mask."""
+    context = _positive_int(context, "context")
+    d = _positive_int(d_model, "d_model")
+    check_size((d, 4 * d), "d_model", 4)
+    check_size((context, d), "context", 4)
     return nets.TinyTransformer(vocab_size, d_model, n_heads, n_layers, max_len=context, d_ff=d_ff,
                                 positions=positions, causal=True)
 
@@ -117,6 +127,7 @@ def gpt(vocab_size: int, d_model: int, n_heads: int, n_layers: int, context: int
 @torch.no_grad()
 def cross_entropy(model, ids, context: int, batch_size: int = 64) -> float:
     """Mean ``-log p(x_t | x_{<t})`` (nats) of ``model`` over the windows of ``ids``."""
+    model = _model(model)
     X, Y = windows(ids, context)
     batch_size = _positive_int(batch_size, "batch_size")
     p = next(model.parameters())
@@ -138,6 +149,7 @@ def parameter_count(vocab_size: int, d_model: int, n_layers: int, context: int,
                ((vocab_size, "vocab_size"), (d_model, "d_model"), (n_layers, "n_layers")))
     L = _positive_int(context, "context")
     f = 4 * d if d_ff is None else _positive_int(d_ff, "d_ff")
+    positions = as_choice(positions, "positions", ("sinusoidal", "learned", "rope", None))
     block = (4 * d * d + 4 * d) + (2 * d * f + f + d) + 2 * (2 * d)
     return V * d + (L * d if positions == "learned" else 0) + n * block + 2 * d + d * V + V
 
@@ -160,8 +172,10 @@ def generate(model, prompt, n_new: int, temperature: float = 1.0, seed: int = 0,
     token ``t`` was drawn (``softmax(logits / temperature)``, drawn with a generator seeded by
     ``seed``). The total length must stay ``<= model.max_len``.
     """
+    model = _model(model)
     n_new = _positive_int(n_new, "n_new")
     temperature = as_scalar(temperature, "temperature", positive=True)
+    seed = _positive_int(seed, "seed", minimum=0)
     p = next(model.parameters())
     vocab = model.embed.num_embeddings if hasattr(model, "embed") else None
     tokens = torch.as_tensor(_ids(prompt, "prompt", vocab), device=p.device)[None]

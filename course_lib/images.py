@@ -131,7 +131,7 @@ def tv_denoise(f, lam, n_iter=1000, *, p0=None, accelerated=True, tol=0.0, callb
     ``history["objective"]`` the primal objective at ``u``.  ``tol`` stops on the gap;
     ``callback(k, u_k)``.  Returns ``(u, history)``.
     """
-    f = as_array(f, "f", ndim=2)
+    f = _image(f, "f")
     lam = as_scalar(lam, "lam", positive=True)
     n_iter, tol = iteration_args(n_iter, tol, callback)
     p = np.zeros((2,) + f.shape) if p0 is None else as_array(p0, "p0", shape=(2,) + f.shape).copy()
@@ -177,7 +177,7 @@ def tv_inpaint(f, mask, n_iter=1000, *, x0=None, tol=0.0, callback=None):
     ``tau = sigma = 0.99 / sqrt(8)``.  ``x0`` defaults to ``f`` with the unknown pixels set to the
     mean of the known ones.  ``history["objective"]`` is ``TV(u_k)``.  Returns ``(u, history)``.
     """
-    f = as_array(f, "f", ndim=2)
+    f = _image(f, "f")
     mask = np.asarray(mask)
     if mask.shape != f.shape or mask.dtype != bool:
         raise ValueError(f"mask must be a boolean array of shape {f.shape}, got {mask.shape} {mask.dtype}")

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.linalg
 
 from course_lib import linear_models
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_choice, as_rng, as_scalar, check_size
 
 __all__ = [
     "fourier_features",
@@ -80,7 +80,8 @@ def gaussian_kernel(X, Y=None, sigma: float = 1.0) -> np.ndarray:
     """``K[i, j] = exp(-||x_i - y_j||^2 / (2 σ^2))`` (scikit-learn's ``rbf`` with ``gamma = 1/(2σ^2)``)."""
     X, Y = _pair(X, Y)
     sigma = as_scalar(sigma, "sigma", positive=True)
-    return np.exp(-_sq_distances(X, Y) / (2 * sigma**2))
+    with np.errstate(over="ignore"):               # sigma**2 could underflow; d2 / sigma^2 = inf is fine
+        return np.exp(-0.5 * (_sq_distances(X, Y) / sigma) / sigma)
 
 
 def laplace_kernel(X, Y=None, sigma: float = 1.0) -> np.ndarray:
@@ -126,7 +127,13 @@ def kernel_ridge(K, y, lam: float) -> np.ndarray:
     if y.ndim not in (1, 2) or y.shape[0] != n:
         raise ValueError(f"y must have shape ({n},) or ({n}, c) to match K, got {y.shape}")
     lam = as_scalar(lam, "lam", positive=True)
-    return scipy.linalg.solve(K + n * lam * np.eye(n), y, assume_a="pos")
+    try:
+        return scipy.linalg.solve(K + n * lam * np.eye(n), y, assume_a="pos")
+    except np.linalg.LinAlgError:
+        low = float(np.linalg.eigvalsh(K)[0])
+        raise ValueError(f"K must be positive semidefinite (a Gram matrix): K + n lam I is not "
+                         f"positive definite, K has the eigenvalue {low:.3g} < -n lam = "
+                         f"{-n * lam:.3g}") from None
 
 
 def kernel_ridge_predict(K_new, alpha) -> np.ndarray:
@@ -150,10 +157,11 @@ def fourier_frequencies(d: int, n_features: int, sigma: float = 1.0, kernel: str
     d = as_scalar(d, "d", positive=True, integer=True)
     D = as_scalar(n_features, "n_features", positive=True, integer=True)
     sigma = as_scalar(sigma, "sigma", positive=True)
-    if rng is None or isinstance(rng, (int, np.integer)):
-        rng = np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    rng = as_rng(rng, allow_none=True)
+    as_choice(kernel, "kernel", ("gaussian", "laplace"))
+    check_size((d, 1), "d")
+    check_size((1, D), "n_features")
+    check_size((d, D), "n_features")
     if kernel == "gaussian":
         W = rng.standard_normal((d, D)) / sigma
     elif kernel == "laplace":

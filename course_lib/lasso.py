@@ -41,8 +41,8 @@ import numpy as np
 import scipy.linalg
 
 from course_lib._shared import (as_history, fast_norm, initial_point, iteration_args,
-                                one_blas_thread, soft)
-from course_lib.utils import as_array, as_scalar
+                                one_blas_thread, quiet_overflow, soft)
+from course_lib.utils import GrowthMonitor, as_array, as_scalar
 
 __all__ = [
     "admm",
@@ -112,9 +112,21 @@ def _lasso_step(A, step):
     return as_scalar(step, "step", positive=True)
 
 
+def _lasso_monitor(solver, A, step, factor):
+    """Warns once if the iterates blow up: a step above ``factor / L``, ``L = ||A||_2^2``."""
+    bound = "2/L" if factor == 2 else "1/L"
+
+    def advice():
+        L = _lipschitz(A)
+        return (f"step = {step:.4g} is too large: {solver} converges only for step < {bound} = "
+                f"{factor / L:.4g} (L = ||A||_2^2 = {L:.4g})")
+    return GrowthMonitor(solver, "the gradient norm", advice=advice)
+
+
 # ----------------------------------------------------------------------------- ISTA / FISTA
 
 @one_blas_thread
+@quiet_overflow
 def ista(A, y, lam, n_iter=1000, *, x0=None, step=None, tol=0.0, callback=None):
     """ISTA (proximal gradient) for the lasso ``min 0.5 ||A x - y||^2 + lam ||x||_1``::
 
@@ -131,6 +143,8 @@ def ista(A, y, lam, n_iter=1000, *, x0=None, step=None, tol=0.0, callback=None):
     g = A.T @ r                                   # = -grad f(x)
     p, gap = _gap(y, lam, x, r, g)
     obj, gaps = [p], [gap]
+    monitor = _lasso_monitor("ista", A, step, 2.0)
+    monitor.update(0, g)
     for k in range(1, n_iter + 1):
         if gap <= tol:
             break
@@ -138,6 +152,7 @@ def ista(A, y, lam, n_iter=1000, *, x0=None, step=None, tol=0.0, callback=None):
         r = y - A @ x
         g = A.T @ r
         p, gap = _gap(y, lam, x, r, g)
+        monitor.update(k, g)
         obj.append(p)
         gaps.append(gap)
         if callback is not None:
@@ -146,6 +161,7 @@ def ista(A, y, lam, n_iter=1000, *, x0=None, step=None, tol=0.0, callback=None):
 
 
 @one_blas_thread
+@quiet_overflow
 def fista(A, y, lam, n_iter=1000, *, x0=None, step=None, restart=False, tol=0.0, callback=None):
     """FISTA (Beck & Teboulle 2009) for the lasso, in the convention of ``book/notation.md``::
 
@@ -166,10 +182,13 @@ def fista(A, y, lam, n_iter=1000, *, x0=None, step=None, restart=False, tol=0.0,
     p, gap = _gap(y, lam, x, r, A.T @ r)
     obj, gaps = [p], [gap]
     z, t = x.copy(), 1.0                           # z_0 = x_0; t holds t_k, here t_1 = 1
+    monitor = _lasso_monitor("fista", A, step, 1.0)
     for k in range(1, n_iter + 1):
         if gap <= tol:
             break
-        x_new = soft(z + step * (A.T @ (y - A @ z)), step * lam)      # x_k from z_{k-1}
+        gz = A.T @ (y - A @ z)
+        monitor.update(k - 1, gz)
+        x_new = soft(z + step * gz, step * lam)                        # x_k from z_{k-1}
         r = y - A @ x_new
         p, gap = _gap(y, lam, x_new, r, A.T @ r)
         if restart and p > obj[-1]:

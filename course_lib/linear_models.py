@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from course_lib.lasso import lasso_gap, lasso_objective, lasso_path
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_rng, as_scalar, check_result
 
 __all__ = [
     "barrier_newton_step",
@@ -280,16 +280,12 @@ def kfold_errors(path, A, y, lams, n_folds=5, rng=None):
     n_folds = as_scalar(n_folds, "n_folds", integer=True)
     if not 2 <= n_folds <= A.shape[0]:
         raise ValueError(f"n_folds must lie in [2, n] = [2, {A.shape[0]}], got {n_folds}")
-    if rng is None or isinstance(rng, (int, np.integer)):
-        rng = np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")  # noqa: TRY004
+    rng = as_rng(rng, allow_none=True)
     folds = np.array_split(rng.permutation(A.shape[0]), n_folds)
     errors = np.empty((n_folds, lams.size))
     for i, test in enumerate(folds):
         train = np.setdiff1d(np.arange(A.shape[0]), test)
-        X = np.asarray(path(A[train], y[train], lams), dtype=np.float64)
-        if X.shape != (lams.size, A.shape[1]):
-            raise ValueError(f"path must return an array of shape {(lams.size, A.shape[1])}, got {X.shape}")
+        X = check_result(path(A[train], y[train], lams), "path", shape=(lams.size, A.shape[1]),
+                         where=f"on the training folds of fold {i}")
         errors[i] = mean_squared_error(A[test], y[test], X)
     return errors

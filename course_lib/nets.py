@@ -75,14 +75,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import GrowthMonitor, as_array, as_choice, as_scalar, check_size
 
 __all__ = [
-    "MultiHeadAttention",
-    "Optimizer",
-    "ResidualBlock",
-    "TinyTransformer",
-    "TransformerBlock",
     "accuracy",
     "apply_rope",
     "attention",
@@ -90,11 +85,16 @@ __all__ = [
     "count_parameters",
     "evaluate",
     "mlp",
+    "MultiHeadAttention",
+    "Optimizer",
     "plain_net",
+    "ResidualBlock",
     "resnet",
     "sinusoidal_positions",
     "small_cnn",
+    "TinyTransformer",
     "train",
+    "TransformerBlock",
 ]
 
 
@@ -128,13 +128,22 @@ def _activation(activation, name="activation") -> nn.Module:
         if activation not in _ACTIVATIONS:
             raise ValueError(f"{name} must be one of {sorted(_ACTIVATIONS)} or a callable, got {activation!r}")
         return _ACTIVATIONS[activation]()
-    if isinstance(activation, nn.Module):
-        return activation
     if isinstance(activation, type) and issubclass(activation, nn.Module):
-        return activation()
-    if callable(activation):
-        return _Lambda(activation)
-    raise ValueError(f"{name} must be a name, a torch module or a callable, got {type(activation).__name__}")
+        activation = activation()
+    elif not isinstance(activation, nn.Module):
+        if not callable(activation):
+            raise ValueError(f"{name} must be a name, a torch module or a callable, "  # noqa: TRY004
+                             f"got {type(activation).__name__}")
+        activation = _Lambda(activation)
+    t = torch.linspace(-3.0, 3.0, 7)                    # try it once: a bad one fails here, by name
+    with torch.no_grad():
+        out = activation(t)
+    if not isinstance(out, torch.Tensor) or out.shape != t.shape or not out.is_floating_point():
+        raise ValueError(f"{name} must map a tensor to a real tensor of the same shape, got "
+                         f"{type(out).__name__} {getattr(out, 'shape', '')} {getattr(out, 'dtype', '')}")
+    if not torch.isfinite(out).all():
+        raise ValueError(f"{name} returned NaN or inf on [-3, 3]")
+    return activation
 
 
 # ----------------------------------------------------------------------------- builders
@@ -148,6 +157,8 @@ def mlp(widths, activation="relu", bias: bool = True) -> nn.Sequential:
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < 2:
         raise ValueError(f"widths must be a sequence [d_in, ..., d_out] of length >= 2, got {widths!r}")
     widths = [_int(w, "widths") for w in widths]
+    for a, b in zip(widths[:-1], widths[1:]):
+        check_size((a + 1, b), "widths")
     _activation(activation)  # validate it even when there is no hidden layer
     layers = []
     for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
@@ -170,7 +181,11 @@ def small_cnn(n_classes: int = 10, channels=(16, 32), in_channels: int = 1, imag
     if isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__") or len(channels) != 2:
         raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}")
     c1, c2 = (_int(c, "channels") for c in channels)
+    check_size((c2, c1, 9), "channels")
+    check_size((c1, in_channels, 9), "in_channels")
     side = image_size // 4
+    check_size((c2, side, side), "image_size")
+    check_size((c2 * side * side, n_classes), "n_classes")
     return nn.Sequential(
         nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -185,7 +200,16 @@ def plain_net(d_in: int, width: int, depth: int, d_out: int, activation="relu") 
     """
     d_in, width, d_out = _int(d_in, "d_in"), _int(width, "width"), _int(d_out, "d_out")
     depth = _int(depth, "depth")
+    _check_layers(d_in, width, depth, d_out, 1)
     return mlp([d_in] + [width] * depth + [d_out], activation=activation)
+
+
+def _check_layers(d_in, width, depth, d_out, per_block):
+    """Refuse, by name, a network whose weights would not fit in memory."""
+    check_size((width, width), "width")
+    check_size((d_in, width), "d_in")
+    check_size((depth, per_block, width, width), "depth")
+    check_size((width, d_out), "d_out")
 
 
 class ResidualBlock(nn.Module):
@@ -199,6 +223,7 @@ class ResidualBlock(nn.Module):
     def __init__(self, width: int, scale: float = 1.0, activation="relu"):
         super().__init__()
         width = _int(width, "width")
+        check_size((2, width, width), "width")
         self.scale = as_scalar(scale, "scale")
         self.lin1, self.act, self.lin2 = nn.Linear(width, width), _activation(activation), nn.Linear(width, width)
 
@@ -210,6 +235,7 @@ def resnet(d_in: int, width: int, depth: int, d_out: int, scale: float = 1.0, ac
     """A residual network: ``x_0 = W_in x``, ``x_{t+1} = x_t + scale * v_t(x_t)`` (``depth`` blocks), ``W_out x_depth``."""
     d_in, width, d_out = _int(d_in, "d_in"), _int(width, "width"), _int(d_out, "d_out")
     depth = _int(depth, "depth")
+    _check_layers(d_in, width, depth, d_out, 2)
     blocks = [ResidualBlock(width, scale=scale, activation=activation) for _ in range(depth)]
     return nn.Sequential(nn.Linear(d_in, width), *blocks, nn.Linear(width, d_out))
 
@@ -242,6 +268,8 @@ def conv1d_matrix(w, n: int, padding: int = 0, circular: bool = False) -> np.nda
     n_out = n + 2 * padding - w.size + 1
     if n_out < 1:
         raise ValueError(f"w is longer than the padded signal: len(w)={w.size}, n + 2 padding={n + 2 * padding}")
+    check_size((n, n), "n")
+    check_size((n_out, n), "padding")
     M = np.zeros((n_out, n))
     for i in range(n_out):
         for j in range(w.size):
@@ -262,6 +290,8 @@ def _tensor(x, name):
         raise ValueError(f"{name} must hold floating-point numbers, got dtype {x.dtype}")
     if x.ndim < 2:
         raise ValueError(f"{name} must have shape (..., length, dim), got {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
     return x
 
 
@@ -272,8 +302,10 @@ def attention(q, k, v, mask=None, causal: bool = False):
 
     for ``q`` of shape ``(..., L, d)``, ``k`` ``(..., S, d)``, ``v`` ``(..., S, d_v)``. ``M`` is
     ``-inf`` where a boolean ``mask`` is ``False`` (and above the diagonal when ``causal``), or the
-    float ``mask`` itself, broadcast to ``(..., L, S)``. Equal to
-    ``torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)``.
+    float ``mask`` itself (finite or ``-inf``), broadcast to ``(..., L, S)``. A query that may attend
+    to nothing (a row of ``M`` all ``-inf``) gets zero weights and a zero output, as in
+    ``torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)``,
+    which this equals.
     """
     q, k, v = _tensor(q, "q"), _tensor(k, "k"), _tensor(v, "v")
     if q.shape[-1] != k.shape[-1]:
@@ -296,10 +328,19 @@ def attention(q, k, v, mask=None, causal: bool = False):
         if mask.dtype == torch.bool:
             scores = scores.masked_fill(~mask, float("-inf"))
         elif mask.is_floating_point():
+            if torch.isnan(mask).any() or torch.isposinf(mask).any():
+                raise ValueError("mask must hold finite numbers or -inf (a float mask is added to "
+                                 "the scores), got NaN or +inf")
             scores = scores + mask
         else:
             raise ValueError(f"mask must be boolean or floating-point, got dtype {mask.dtype}")
-    weights = torch.softmax(scores, dim=-1)
+    # a row that may attend to nothing: zero weights (a softmax of -inf alone would be NaN); its
+    # scores are set to 0 first so that the gradient through the softmax stays finite
+    dead = torch.isneginf(scores).all(dim=-1, keepdim=True)
+    if dead.any():
+        weights = torch.softmax(scores.masked_fill(dead, 0.0), dim=-1).masked_fill(dead, 0.0)
+    else:
+        weights = torch.softmax(scores, dim=-1)
     return weights @ v, weights
 
 
@@ -320,6 +361,7 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"n_heads must divide d_model, got d_model={d_model}, n_heads={n_heads}")
         if rope and (d_model // n_heads) % 2:
             raise ValueError(f"rope needs an even head size, got d_model/n_heads={d_model // n_heads}")
+        check_size((4, d_model, d_model), "d_model")
         self.d_model, self.n_heads, self.rope = d_model, n_heads, bool(rope)
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(d_model, d_model, bias=bias)
                                                                for _ in range(4))
@@ -361,6 +403,9 @@ def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
     n_positions, d_model = _int(n_positions, "n_positions"), _int(d_model, "d_model")
     if d_model % 2:
         raise ValueError(f"d_model must be even for sinusoidal positions, got {d_model}")
+    check_size((n_positions, 1), "n_positions")
+    check_size((d_model, 1), "d_model")
+    check_size((n_positions, d_model), "n_positions")
     t = torch.arange(n_positions, dtype=torch.float64)[:, None]
     omega = 10000.0 ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
     P = torch.zeros(n_positions, d_model, dtype=torch.float64)
@@ -409,6 +454,8 @@ class TransformerBlock(nn.Module):
         super().__init__()
         d_model = _int(d_model, "d_model")
         d_ff = 4 * d_model if d_ff is None else _int(d_ff, "d_ff")
+        check_size((4, d_model, d_model), "d_model")
+        check_size((2, d_model, d_ff), "d_ff")
         self.causal = bool(causal)
         self.ln1, self.attn = nn.LayerNorm(d_model), MultiHeadAttention(d_model, n_heads, rope=rope)
         self.ln2, self.mlp = nn.LayerNorm(d_model), mlp([d_model, d_ff, d_model], activation="gelu")
@@ -433,8 +480,15 @@ class TinyTransformer(nn.Module):
         vocab_size, d_model = _int(vocab_size, "vocab_size"), _int(d_model, "d_model")
         n_layers, max_len = _int(n_layers, "n_layers"), _int(max_len, "max_len")
         n_out = vocab_size if n_out is None else _int(n_out, "n_out")
-        if positions not in ("sinusoidal", "learned", "rope", None):
-            raise ValueError(f"positions must be 'sinusoidal', 'learned', 'rope' or None, got {positions!r}")
+        as_choice(positions, "positions", ("sinusoidal", "learned", "rope", None))
+        check_size((4, d_model, d_model), "d_model")
+        check_size((vocab_size, d_model), "vocab_size")
+        check_size((max_len, d_model), "max_len")
+        check_size((n_layers, 12, d_model, d_model), "n_layers")
+        check_size((n_out, d_model), "n_out")
+        if d_ff is not None:
+            check_size((n_layers, 2, d_model, _int(d_ff, "d_ff")), "d_ff")
+        self.vocab_size = vocab_size
         self.max_len, self.positions = max_len, positions
         self.embed = nn.Embedding(vocab_size, d_model)
         if positions == "sinusoidal":
@@ -457,6 +511,9 @@ class TinyTransformer(nn.Module):
         L = tokens.shape[1]
         if past + L > self.max_len:
             raise ValueError(f"tokens are longer ({past + L}) than max_len={self.max_len}")
+        if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
+            raise ValueError(f"tokens must lie in [0, vocab_size) = [0, {self.vocab_size}), got "
+                             f"values in [{int(tokens.min())}, {int(tokens.max())}]")
         x = self.embed(tokens)
         if isinstance(self.pos, torch.Tensor):
             x = x + self.pos[past:past + L]
@@ -478,56 +535,103 @@ def _model(model):
     return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
 
 
-def _to_tensor(x, name, device, dtype):
-    """``x`` as a tensor on ``device``; floating-point data converted to ``dtype``, integers kept."""
+def _to_tensor(x, name, device, dtype, keep_integers):
+    """``x`` as a tensor on ``device`` with at least one row: floating-point data in ``dtype``;
+    integers kept when ``keep_integers`` (labels, tokens), else converted to ``dtype`` (features)."""
     if isinstance(x, torch.Tensor):
         t = x
     else:
+        if x is None or isinstance(x, (str, bytes)):
+            raise ValueError(f"{name} must be an array or a tensor, got {x!r}")
         try:
             t = torch.as_tensor(np.asarray(x))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RuntimeError):
             raise ValueError(f"{name} must be an array or a tensor, got {type(x).__name__}") from None
+    if t.is_complex():
+        raise ValueError(f"{name} must hold real numbers, got dtype {t.dtype}")
     if t.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (one row per sample)")
+    if t.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample (row), got shape {tuple(t.shape)}")
     if t.is_floating_point():
         if not torch.all(torch.isfinite(t)):
             raise ValueError(f"{name} contains NaN or infinite values")
         t = t.to(dtype)
     elif t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool):
         raise ValueError(f"{name} must hold real numbers, got dtype {t.dtype}")
+    elif not keep_integers:
+        t = t.to(dtype)
     return t.to(device)
 
 
 _LOSSES = ("cross_entropy", "mse")
 
 
+def _check_labels(y, C):
+    """Labels must lie in ``[0, C)``, or be -100: a position that the loss ignores, as in torch
+    (which fails deep inside on any other label out of range)."""
+    kept = y[y != -100]
+    if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= C):
+        raise ValueError(f"y must hold class labels in [0, {C}) (the model has {C} outputs) or -100 "
+                         f"(ignored), got labels in [{int(kept.min())}, {int(kept.max())}]")
+
+
+def _cross_entropy(out, y):
+    """Cross-entropy of logits ``(B, C)`` or ``(B, L, C)`` against labels ``(B,)`` or ``(B, L)``."""
+    _check_labels(y, out.shape[-1])
+    if out.shape[:-1] != y.shape:
+        raise ValueError(f"y must have shape {tuple(out.shape[:-1])} to match the logits "
+                         f"{tuple(out.shape)}, got {tuple(y.shape)}")
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+
+
 def _loss_fn(loss, unsupervised=False):
     if unsupervised:  # y is None: the model's output is a per-sample loss, or loss(output) a scalar
-        if loss == "mean":
+        if isinstance(loss, str) and loss == "mean":
             return lambda out, y: out.mean()
         if callable(loss):
             return lambda out, y: loss(out)
-        raise ValueError(f"loss must be 'mean' or a callable output -> scalar when y is None, got {loss!r}")
+        raise ValueError(f"loss must be 'mean' or a callable output -> scalar when y is None, "
+                         f"got {loss!r}")
     if callable(loss):
         return loss
-    if loss == "cross_entropy":
-        # logits (B, C) or (B, L, C) against labels (B,) or (B, L)
-        return lambda out, y: F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-    if loss == "mse":
+    if isinstance(loss, str) and loss == "cross_entropy":
+        return _cross_entropy
+    if isinstance(loss, str) and loss == "mse":
         return lambda out, y: F.mse_loss(out.reshape(y.shape), y)
     raise ValueError(f"loss must be one of {_LOSSES} or a callable (output, y) -> scalar, got {loss!r}")
 
 
 def _data(model, X, y, loss):
     device, dtype = _model(model)
-    if y is None:
-        return _to_tensor(X, "X", device, dtype), None
-    X, y = _to_tensor(X, "X", device, dtype), _to_tensor(y, "y", device, dtype)
-    if isinstance(loss, str):  # labels for cross-entropy, targets in the model's dtype for mse
-        y = y.long() if loss == "cross_entropy" else y.to(dtype)
+    tokens = any(isinstance(m, nn.Embedding) for m in model.modules())  # integer inputs are tokens
+    X = _to_tensor(X, "X", device, dtype, keep_integers=tokens)
+    if y is None:                            # unsupervised: the model's output is the loss
+        return X, None
+    y = _to_tensor(y, "y", device, dtype, keep_integers=True)
+    if isinstance(loss, str) and loss == "cross_entropy":   # labels: integers in [0, C)
+        if y.is_floating_point() and not torch.all(y == torch.round(y)):
+            bad = y[y != torch.round(y)].reshape(-1)[0]
+            raise ValueError(f"y must hold integer class labels for cross_entropy, got {float(bad)}")
+        y = y.long()
+    elif isinstance(loss, str) and loss == "mse":
+        y = y.to(dtype)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
     return X, y
+
+
+def _loss_value(value, loss, t):
+    """The loss of step ``t`` as a float: a real scalar tensor, finite at the first step."""
+    name = "loss" if callable(loss) else f"the {loss} loss"
+    if not isinstance(value, torch.Tensor) or value.numel() != 1 or not value.is_floating_point():
+        raise ValueError(f"loss must return a real scalar tensor, got {type(value).__name__} "
+                         f"{getattr(value, 'shape', '')}")
+    v = value.item()
+    if t == 1 and not math.isfinite(v):
+        raise ValueError(f"{name} is {v} at the first step: check the model (its parameters, its "
+                         "activation) and the data")
+    return v
 
 
 def _sgd_step(params, state, lr, weight_decay, t):
@@ -628,26 +732,37 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
       own ``Optimizer`` objects); ``loss``, ``optimizer``, ``lr``, ``betas``, ``weight_decay`` are then unused.
 
     The model is trained in place and left in ``eval`` mode. Returns the ``n_steps`` minibatch losses.
+    Bad data is refused by name (labels that are not integers in ``[0, C)``, NaN, no sample); a
+    loss that is not finite at the first step is an error, and if training diverges later (``lr``
+    too large) a ``utils.DivergenceWarning`` says so, training stops and the remaining losses are NaN.
     """
     X, y = _data(model, X, y, loss)
     n_steps = _int(n_steps, "n_steps")
     batch_size = _int(batch_size, "batch_size")
+    lr = as_scalar(lr, "lr", positive=True)
+    weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if not isinstance(shuffle, bool):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
     if step is not None and not callable(step):
-        raise ValueError(f"step must be a callable (X_batch, y_batch) -> float, got {type(step).__name__}")
+        raise ValueError(f"step must be a callable (X_batch, y_batch) -> float, "
+                         f"got {type(step).__name__}")
     if step is None:
         loss_fn = _loss_fn(loss, unsupervised=y is None)
         if not isinstance(optimizer, str) or optimizer not in _OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
         opt = Optimizer(model.parameters(), optimizer, lr, weight_decay, betas)
+    check_size(n_steps, "n_steps")
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(int(seed))
     n = X.shape[0]
     batch_size = min(batch_size, n)
     draw = (lambda: torch.randperm(n, generator=gen)) if shuffle else (lambda: torch.arange(n))
-    losses, order, pos = np.empty(n_steps), draw(), 0
+    losses, order, pos = np.full(n_steps, np.nan), draw(), 0
+    monitor = GrowthMonitor("train", "the loss", advice=f"lr = {lr:.4g} is too large; the losses "
+                            "after the first non-finite one are NaN")
     model.train()
     for t in tqdm(range(1, n_steps + 1), desc=desc, disable=not progress, leave=False):
         if pos + batch_size > n:
@@ -657,18 +772,19 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
         yb = None if y is None else y[idx]
         if step is not None:
             value = step(X[idx], yb)
-            if value is None or not math.isfinite(float(value)):
-                raise ValueError(f"step returned {value!r} at step {t}: it must return a finite loss")
+            if isinstance(value, torch.Tensor):
+                value = value.item() if value.numel() == 1 else None
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not math.isfinite(value):
+                raise ValueError(f"step returned {value!r} at step {t}: it must return a finite "
+                                 "loss")
             losses[t - 1] = float(value)
             continue
         opt.zero_grad()
         value = loss_fn(model(X[idx]), yb)
-        if not isinstance(value, torch.Tensor) or value.numel() != 1:
-            raise ValueError(f"loss must return a scalar tensor, got {type(value).__name__}")
-        losses[t - 1] = value.item()
-        if not math.isfinite(losses[t - 1]):
-            raise ValueError(f"the loss is {losses[t - 1]} at step {t}: the model or the loss "
-                             f"callable returned NaN or inf (is lr={lr:g} too large?)")
+        losses[t - 1] = _loss_value(value, loss, t)
+        if monitor.update(t, losses[t - 1]) and not math.isfinite(losses[t - 1]):
+            break                                    # diverged: the parameters are NaN from here
         value.backward()
         opt.step()
     model.eval()
@@ -686,7 +802,9 @@ def evaluate(model: nn.Module, X, y, loss="cross_entropy") -> float:
 def accuracy(model: nn.Module, X, y) -> float:
     """Fraction of samples (or tokens, for ``(B, L, C)`` logits) whose ``argmax`` logit equals ``y``."""
     X, y = _data(model, X, y, "cross_entropy")
-    pred = model(X).argmax(dim=-1)
+    logits = model(X)
+    _check_labels(y, logits.shape[-1])
+    pred = logits.argmax(dim=-1)
     if pred.shape != y.shape:
         raise ValueError(f"the predictions have shape {tuple(pred.shape)} but y has shape {tuple(y.shape)}")
     return float((pred == y).double().mean())

@@ -10,7 +10,10 @@ installed (Colab).
 """
 from __future__ import annotations
 
+import numbers
 import re
+
+import numpy as np
 
 __all__ = ["glue"]
 
@@ -24,6 +27,11 @@ def glue(name: str, value, display: bool = False) -> None:
         raise ValueError(f"name must be an identifier (letters, digits, _), got {name!r}")
     if value is None:
         raise ValueError(f"value of {name!r} is None: glue the number itself")
+    if isinstance(value, (numbers.Number, np.ndarray, np.generic)) and not isinstance(value, bool):
+        v = np.asarray(value)
+        if v.dtype.kind == "c" or (v.dtype.kind in "iuf" and not np.all(np.isfinite(v))):
+            raise ValueError(f"value of {name!r} is {value!r}: a number quoted in the notes must be "
+                             "finite and real")
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
 

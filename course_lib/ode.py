@@ -26,15 +26,21 @@ Two ways to get ``dL/dx0`` and ``dL/dtheta``:
 The solver code only uses ``+`` and ``*`` by numbers, so it runs unchanged on NumPy arrays, on
 ``course_lib.autodiff.Tensor`` and on torch tensors; ``f`` must be written the same way (see
 ``lotka_volterra``).
+
+Inputs are checked on every engine: NaN, inf or complex states and parameters, an unknown method,
+and a field that returns ``None``, NaN or inf at the first step raise ``ValueError`` naming them.
+If the numerical solution blows up later (too few steps for a stiff or exploding problem), a
+``utils.DivergenceWarning`` says so once and the remaining states are the last, non-finite one.
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
-from course_lib.autodiff import Tensor, stack, topological_order
-from course_lib.utils import as_array, as_scalar
+from course_lib.autodiff import Dual, Tensor, stack, topological_order
+from course_lib.utils import as_array, as_scalar, check_callable, check_result, warn_divergence
 
 __all__ = [
     "ODEGradient",
@@ -69,15 +75,44 @@ class ODEGradient(NamedTuple):
 
 # ----------------------------------------------------------------------------- validation
 
-def _check_callable(f, name):
-    if not callable(f):
-        raise ValueError(f"{name} must be a callable, got {type(f).__name__}")  # noqa: TRY004
-
-
 def _method(method):
-    if method not in TABLEAUX:
+    if not isinstance(method, str) or method not in TABLEAUX:
         raise ValueError(f"method must be one of {sorted(TABLEAUX)}, got {method!r}")
     return method
+
+
+def _values(z):
+    """The numbers held by a state of any engine, as a NumPy array (for the checks)."""
+    if isinstance(z, np.ndarray):
+        return z
+    if isinstance(z, (Tensor, Dual)):
+        return np.asarray(z.value)
+    if type(z).__module__.startswith("torch"):
+        return z.detach().cpu().numpy()
+    return np.asarray(z)
+
+
+def _finite(z, name):
+    """``ValueError`` naming ``name`` unless ``z`` (any engine) holds finite real numbers."""
+    v = _values(z)
+    if v.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {v.dtype}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return z
+
+
+def _stage(k, name, x, where):
+    """What the field ``name`` returned at the state ``x``: not None, shaped like ``x``, finite."""
+    if k is None:
+        raise ValueError(f"{name} returned None {where} (a missing return?)")
+    v = _values(k)
+    if v.shape != _values(x).shape:
+        raise ValueError(f"{name} must return an array shaped like the state {_values(x).shape}, "
+                         f"got {v.shape} {where}")
+    if v.dtype.kind not in "biuf" or not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} returned NaN, inf or complex values {where}")
+    return k
 
 
 def _times(times):
@@ -88,7 +123,7 @@ def _times(times):
 
 
 def _problem(f, x0, theta, times, n_steps, method):
-    _check_callable(f, "f")
+    check_callable(f, "f")
     x0 = as_array(x0, "x0", ndim=1)
     theta = as_array(theta, "theta", ndim=1)
     n_steps = int(as_scalar(n_steps, "n_steps", positive=True, integer=True))
@@ -101,15 +136,29 @@ def rk_step_t(v, t, x, h, method="rk4"):
     """One explicit Runge-Kutta step for a time-dependent field ``x' = v(t, x)``::
 
         k_i = v(t + c_i h, x + h sum_{j<i} a_ij k_j),   c_i = sum_j a_ij,   x_new = x + h sum_i b_i k_i.
+
+    Every stage ``k_i`` is checked: ``None``, a wrong shape, NaN or inf raise ``ValueError``.
     """
+    check_callable(v, "v")
+    t, h = as_scalar(t, "t"), as_scalar(h, "h")
+    _finite(x, "x")
+    return _rk_step_t(v, t, x, h, _method(method), check=True)
+
+
+def _rk_step_t(v, t, x, h, method, check=False):
+    """``rk_step_t`` without the input checks (the solvers' inner loop); ``check`` checks the stages."""
     A, b = TABLEAUX[method]
     ks = [v(t, x)]
+    if check:
+        _stage(ks[0], "v", x, f"at t = {t:.4g}")
     for row in A:
         xi = x
         for a_ij, k in zip(row, ks):
             if a_ij:
                 xi = xi + (h * a_ij) * k
         ks.append(v(t + h * sum(row), xi))
+        if check:
+            _stage(ks[-1], "v", x, f"at t = {t + h * sum(row):.4g}")
     increment = None
     for b_i, k in zip(b, ks):
         if b_i:
@@ -121,22 +170,45 @@ def rk_step_t(v, t, x, h, method="rk4"):
 def rk_step(f, x, theta, h, method="rk4"):
     """One explicit Runge-Kutta step ``x + h sum_i b_i k_i``, ``k_i = f(x + h sum_{j<i} a_ij k_j, theta)``
     for the autonomous field ``f(x, theta)`` (``rk_step_t`` with a field that ignores the time)."""
-    return rk_step_t(lambda t, z: f(z, theta), 0.0, x, h, method)
+    check_callable(f, "f")
+    _finite(theta, "theta")
+    _finite(x, "x")
+    h = as_scalar(h, "h")
+
+    def field(t, z):
+        return _stage(f(z, theta), "f", z, "")
+    return _rk_step_t(field, 0.0, x, h, _method(method))
 
 
 def integrate(f, x0, theta, times, n_steps, method="rk4"):
     """The list of states ``[x(t_1), ..., x(t_K)]``, ``n_steps`` steps per interval ``[t_{k-1}, t_k]``.
 
     Engine-agnostic: ``x0`` and ``theta`` may be NumPy arrays, ``Tensor`` or torch tensors.
+    ``f`` must return a finite array shaped like ``x0`` at the first step (``ValueError`` naming
+    it otherwise); a solution that blows up later gives one ``DivergenceWarning`` and the last,
+    non-finite state for the remaining times.
     """
-    _check_callable(f, "f")
+    check_callable(f, "f")
+    _finite(x0, "x0")
+    _finite(theta, "theta")
     times, method = _times(times), _method(method)
     n_steps = int(as_scalar(n_steps, "n_steps", positive=True, integer=True))
+    _stage(f(x0, theta), "f", x0, "at x0")
+
+    def field(t, z):
+        return f(z, theta)
     states, x, t = [], x0, 0.0
-    for t_next in times:
+    for k, t_next in enumerate(times):
         h = float(t_next - t) / n_steps
         for _ in range(n_steps):
-            x = rk_step(f, x, theta, h, method)
+            x = _rk_step_t(field, 0.0, x, h, method)
+        if not np.all(np.isfinite(_values(x))):
+            warn_divergence("the ODE solver", f"the state is NaN or inf at t = {t_next:.4g}",
+                            f"n_steps = {n_steps} steps per interval (h = {h:.3g}) may be too few "
+                            f"for this {method} scheme, or the solution itself blows up; the "
+                            "remaining states repeat the last one")
+            states.extend([x] * (len(times) - k))
+            return states
         states.append(x)
         t = t_next
     return states
@@ -158,15 +230,23 @@ def backprop_gradient(f, x0, theta, times, n_steps, loss, method="rk4"):
     number of nodes of the recorded graph: it grows linearly with ``n_steps``.
     """
     x0, theta, times, n_steps, method = _problem(f, x0, theta, times, n_steps, method)
-    _check_callable(loss, "loss")
+    check_callable(loss, "loss")
     x0t, thetat = Tensor(x0), Tensor(theta)
-    L = loss(stack(integrate(f, x0t, thetat, times, n_steps, method)))
-    if not isinstance(L, Tensor) or L.value.size != 1:
-        raise ValueError("loss must return a scalar Tensor")
+    states = integrate(f, x0t, thetat, times, n_steps, method)
+    L = _loss_value(loss(stack(states)), states[-1])
     L.backward()
     grad_theta = thetat.grad if thetat.grad is not None else np.zeros_like(theta)
     grad_x0 = x0t.grad if x0t.grad is not None else np.zeros_like(x0)
     return ODEGradient(float(L.value), grad_x0, grad_theta, len(topological_order(L)))
+
+
+def _loss_value(L, last_state):
+    """``loss`` must return a scalar Tensor, finite whenever the states are."""
+    if not isinstance(L, Tensor) or L.value.size != 1:
+        raise ValueError(f"loss must return a scalar Tensor, got {type(L).__name__}")
+    if not np.isfinite(L.value).all() and np.all(np.isfinite(_values(last_state))):
+        raise ValueError(f"loss returned {float(L.value.reshape(()))} on finite states")
+    return L
 
 
 def _tensor_vjp(f):
@@ -194,20 +274,30 @@ def adjoint_gradient(f, x0, theta, times, n_steps, loss, method="rk4", vjp_f=Non
     cotangents ``dL/dx(t_k)`` and the augmented state, whatever ``n_steps``.
     """
     x0, theta, times, n_steps, method = _problem(f, x0, theta, times, n_steps, method)
-    _check_callable(loss, "loss")
+    check_callable(loss, "loss")
     if vjp_f is None:
         f_and_vjp = _tensor_vjp(f)
     else:
-        _check_callable(vjp_f, "vjp_f")
+        check_callable(vjp_f, "vjp_f")
+        first = [True]
 
         def f_and_vjp(x, th, a):
-            return (f(x, th), *vjp_f(x, th, a))
+            out = vjp_f(x, th, a)
+            if first[0]:                                    # checked at the first call
+                first[0] = False
+                if not isinstance(out, tuple) or len(out) != 2:
+                    raise ValueError(f"vjp_f must return a pair (a^T df/dx, a^T df/dtheta), "
+                                     f"got {type(out).__name__}")
+                out = (check_result(out[0], "vjp_f", shape=np.shape(x), where="(its first entry)"),
+                       check_result(out[1], "vjp_f", shape=np.shape(th), where="(its second entry)"))
+            return (f(x, th), *out)
 
     X = solve(f, x0, theta, times, n_steps, method)        # forward: the K checkpoints only
+    if not np.all(np.isfinite(X)):                          # blew up (a warning was given)
+        return ODEGradient(float("nan"), np.full(x0.size, np.nan), np.full(theta.size, np.nan),
+                           2 * len(times) + 1)
     Xt = Tensor(X)
-    L = loss(Xt)
-    if not isinstance(L, Tensor) or L.value.size != 1:
-        raise ValueError("loss must return a scalar Tensor")
+    L = _loss_value(loss(Xt), X[-1])
     L.backward()
     G = Xt.grad                                             # dL/dx(t_k), shape (K, d)
     d, p = x0.size, theta.size
@@ -218,10 +308,14 @@ def adjoint_gradient(f, x0, theta, times, n_steps, loss, method="rk4", vjp_f=Non
 
     s = np.concatenate([X[-1], G[-1], np.zeros(p)])
     t_grid = np.concatenate([[0.0], times])
+
+    def augmented_field(t, z):
+        return augmented(z, theta)
+
     for k in range(len(times), 0, -1):
         h = -(t_grid[k] - t_grid[k - 1]) / n_steps          # backwards in time
         for _ in range(n_steps):
-            s = rk_step(augmented, s, theta, h, method)
+            s = _rk_step_t(augmented_field, 0.0, s, h, method)
         if k > 1:
             s[:d] = X[k - 2]                                # restore the checkpoint x(t_{k-1})
             s[d:2 * d] += G[k - 2]                          # the jump of a at an observation
@@ -242,10 +336,32 @@ def lotka_volterra(x, theta):
     ``x * (theta[[0, 2]] * (1, -1) - theta[[1, 3]] * (1, -1) * x[[1, 0]])``, with operations every
     engine has; on NumPy arrays, with Python floats (ten times faster on two numbers).
     """
+    if isinstance(x, (list, tuple)):
+        x = as_array(x, "x")
+    if isinstance(theta, (list, tuple)):
+        theta = as_array(theta, "theta")
+    _lv_shapes(x, theta)
     if isinstance(x, np.ndarray) and isinstance(theta, np.ndarray):
-        (u, v), (alpha, beta, gamma, delta) = x.tolist(), theta.tolist()
+        (u, v), (alpha, beta, gamma, delta) = _floats(x, "x"), _floats(theta, "theta")
         return np.array([alpha * u - beta * u * v, delta * u * v - gamma * v])
     return x * (theta[[0, 2]] * _SIGN - theta[[1, 3]] * _SIGN * x[[1, 0]])
+
+
+def _lv_shapes(x, theta):
+    for z, name, n in ((x, "x", 2), (theta, "theta", 4)):
+        if tuple(getattr(z, "shape", ())) != (n,):
+            raise ValueError(f"{name} must be a vector of {n} numbers for lotka_volterra, got "
+                             f"{type(z).__name__} of shape {getattr(z, 'shape', None)}")
+
+
+def _floats(z, name):
+    """The entries of a small NumPy vector as Python floats, checked real and finite (fast)."""
+    if z.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {z.dtype}")
+    values = z.tolist()
+    if not all(map(math.isfinite, values)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return values
 
 
 def lotka_volterra_vjp(x, theta, a):
@@ -254,8 +370,10 @@ def lotka_volterra_vjp(x, theta, a):
         df/dx = [[alpha - beta v, -beta u], [delta v, delta u - gamma]],
         df/dtheta = [[u, -u v, 0, 0], [0, 0, -v, u v]].
     """
-    x, theta, a = (np.asarray(z, dtype=np.float64).tolist() for z in (x, theta, a))
-    (u, v), (alpha, beta, gamma, delta), (a0, a1) = x, theta, a
+    (u, v), (alpha, beta, gamma, delta), (a0, a1) = (
+        _floats(as_array(z, name, shape=(n,)) if not isinstance(z, np.ndarray) or z.shape != (n,)
+                else z, name)
+        for z, name, n in ((x, "x", 2), (theta, "theta", 4), (a, "a", 2)))
     ax = np.array([a0 * (alpha - beta * v) + a1 * delta * v, -a0 * beta * u + a1 * (delta * u - gamma)])
     ath = np.array([a0 * u, -a0 * u * v, -a1 * v, a1 * u * v])
     return ax, ath

@@ -12,6 +12,10 @@ One calling convention for every solver::
   ``x = iterates[-1]`` (a copy), so convergence plots are one line away:
   ``np.linalg.norm(iterates - x_star, axis=1)``.
 * ``callback(k, x_k)``, if given, is called after each step, ``k = 1, ..., n_iter``.
+* ``grad_f`` must return a real array shaped like ``x``: ``None``, complex values or a wrong shape
+  raise ``ValueError`` naming it, and so does NaN or inf at ``x_0``.  If the iterates blow up later
+  (a step too large: gradient descent needs ``step < 2/L``), the iterates are still returned and a
+  ``utils.DivergenceWarning`` says so once, naming the step and its bound.
 
 ``momentum``, ``rmsprop`` and ``adam`` follow, operation for operation, the update rules of
 ``torch.optim.SGD(momentum=beta)``, ``torch.optim.RMSprop`` and ``torch.optim.Adam`` (with their
@@ -20,11 +24,11 @@ other options at their defaults); the tests check the iterates against PyTorch t
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import (GrowthMonitor, as_array, as_rng, as_scalar, check_callable,
+                              check_result, check_size)
 
 __all__ = [
     "adam",
@@ -45,30 +49,34 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- shared plumbing
 
-def _check_callable(f, name):
-    # the house rule is ValueError for every bad argument, wrong types included
-    if not callable(f):
-        raise ValueError(f"{name} must be a callable, got {type(f).__name__}")  # noqa: TRY004
-
-
 def _start(grad_f, x0, n_iter, callback, grad_name="grad_f"):
     """Validate the arguments every solver shares; return ``x0`` as float64 and the empty history."""
-    _check_callable(grad_f, grad_name)
+    check_callable(grad_f, grad_name)
     if callback is not None:
-        _check_callable(callback, "callback")
+        check_callable(callback, "callback")
     x = as_array(x0, "x0", ndim=1).copy()
     n_iter = as_scalar(n_iter, "n_iter", nonnegative=True, integer=True)
+    check_size((n_iter + 1, x.size), "n_iter")
     iterates = np.empty((n_iter + 1, x.size))
     iterates[0] = x
     return x, n_iter, iterates
 
 
-def _grad(grad_f, x, *args, name="grad_f"):
-    """``grad_f(x, *args)`` as float64, checked to have the shape of ``x``."""
-    g = np.asarray(grad_f(x, *args), dtype=np.float64)
-    if g.shape != x.shape:
-        raise ValueError(f"{name} must return an array of shape {x.shape}, got {g.shape}")
-    return g
+def _grad(grad_f, x, *args, name="grad_f", k=0):
+    """``grad_f(x, *args)`` as float64, checked to be real and shaped like ``x``; at the first
+    iterate (``k = 0``) also finite (later, NaN or inf is a divergence: see ``_monitor``)."""
+    return check_result(grad_f(x, *args), name, shape=x.shape, finite=k == 0,
+                        where="at x0" if k == 0 else f"at iteration {k}")
+
+
+def _monitor(solver, step, bound="2/L", factor=2.0, advice=None):
+    """Warns once if the gradients blow up (see ``utils.GrowthMonitor``)."""
+    return GrowthMonitor(solver, "the gradient norm", step=step, bound=bound, factor=factor,
+                         advice=advice)
+
+
+_ADAPTIVE = ("step = {step:.4g} is too large for this problem (each coordinate moves by about "
+             "step per iteration)")
 
 
 def _beta(beta, name="beta"):
@@ -97,11 +105,15 @@ def gradient_descent(grad_f, x0, step, n_iter, callback=None):
     """
     x, n_iter, iterates = _start(grad_f, x0, n_iter, callback)
     step = as_scalar(step, "step", positive=True)
-    for k in range(1, n_iter + 1):
-        x = x - step * _grad(grad_f, x)
-        iterates[k] = x
-        if callback is not None:
-            callback(k, x)
+    monitor = _monitor("gradient_descent", step)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, n_iter + 1):
+            g = _grad(grad_f, x, k=k - 1)
+            monitor.update(k - 1, g, x)
+            x = x - step * g
+            iterates[k] = x
+            if callback is not None:
+                callback(k, x)
     return x, iterates
 
 
@@ -111,15 +123,22 @@ def armijo_step(f, x, g, step0=1.0, c=1e-4, shrink=0.5, max_backtracks=100):
 
         f(x - t g) <= f(x) - c t ||g||^2 .
 
-    Returns ``t``.  Raises ``RuntimeError`` if no ``t`` passes within ``max_backtracks`` tries
-    (then ``g`` is not a descent direction: is ``grad_f`` the gradient of ``f``?).
+    Returns ``t`` (``step0`` when ``g = 0``).  Raises ``RuntimeError`` if no ``t`` passes within
+    ``max_backtracks`` tries, or before ``x - t g`` rounds to ``x`` (then ``g`` is not a descent
+    direction: is ``grad_f`` the gradient of ``f``?).  ``f`` must return a finite real number at
+    ``x``; a NaN at a trial point fails the test and shrinks ``t``.
     """
-    _check_callable(f, "f")
+    check_callable(f, "f")
     x = as_array(x, "x", ndim=1)
     g = as_array(g, "g", shape=x.shape)
     step0, c, shrink = _armijo_parameters(step0, c, shrink)
     max_backtracks = as_scalar(max_backtracks, "max_backtracks", nonnegative=True, integer=True)
-    return _armijo(f, x, g, step0, c, shrink, max_backtracks)
+    t = _armijo(f, x, g, step0, c, shrink, max_backtracks)
+    if t is None:
+        raise RuntimeError(f"Armijo line search found no step that decreases f along -g (within "
+                           f"{max_backtracks} backtracks, before x - t g rounds to x): g is not a "
+                           "descent direction; check that grad_f is the gradient of f")
+    return t
 
 
 def _armijo_parameters(step0, c, shrink):
@@ -132,15 +151,26 @@ def _armijo_parameters(step0, c, shrink):
     return step0, c, shrink
 
 
-def _armijo(f, x, g, step0, c, shrink, max_backtracks):
-    fx, gg = float(f(x)), float(g @ g)
+def _value(f, x, where, finite=True):
+    return check_result(f(x), "f", scalar=True, finite=finite, where=where)
+
+
+def _armijo(f, x, g, step0, c, shrink, max_backtracks, where="at x"):
+    """The first ``t = step0 shrink^j`` that passes the Armijo test at a point ``x - t g != x``;
+    ``None`` if there is none (``g`` is not a descent direction, or ``x`` is a minimiser to
+    rounding precision: no step moves ``x`` and decreases ``f``)."""
+    fx, gg = _value(f, x, where), float(g @ g)
+    if gg == 0:
+        return step0
     t = step0
     for _ in range(max_backtracks + 1):
-        if float(f(x - t * g)) <= fx - c * t * gg:  # a NaN value fails the test and shrinks t
+        x_new = x - t * g
+        if np.array_equal(x_new, x):             # the step no longer moves x
+            return None
+        if _value(f, x_new, "at a trial point", finite=False) <= fx - c * t * gg:  # NaN fails
             return t
         t *= shrink
-    raise RuntimeError(f"Armijo line search found no step after {max_backtracks} backtracks: "
-                       "check that grad_f is the gradient of f")
+    return None
 
 
 def gradient_descent_armijo(f, grad_f, x0, n_iter, step0=1.0, c=1e-4, shrink=0.5, callback=None):
@@ -152,15 +182,25 @@ def gradient_descent_armijo(f, grad_f, x0, n_iter, step0=1.0, c=1e-4, shrink=0.5
     ``t_k = ||x_{k+1} - x_k|| / ||grad_f(x_k)||``.
 
     Floating point: the test compares values of f, known only to ~1e-16 |f|, so the iterates stall
-    (accepted steps too small to move x) once ``f(x_k) - f*`` is that small, i.e. at
-    ``||x_k - x*|| ~ sqrt(1e-16 |f*| / mu)`` (about 1e-7 on a typical problem).
+    (no step moves x and passes the test: ``x_{k+1} = x_k``) once ``f(x_k) - f*`` is that small,
+    i.e. at ``||x_k - x*|| ~ sqrt(1e-16 |f*| / mu)`` (about 1e-7 on a typical problem).  At the
+    first iterate this is an error (``RuntimeError``): there ``-grad_f(x_0)`` is not a descent
+    direction of ``f`` (is ``grad_f`` the gradient of ``f``?).
     """
-    _check_callable(f, "f")
+    check_callable(f, "f")
     x, n_iter, iterates = _start(grad_f, x0, n_iter, callback)
     step0, c, shrink = _armijo_parameters(step0, c, shrink)
     for k in range(1, n_iter + 1):
-        g = _grad(grad_f, x)
-        x = x - _armijo(f, x, g, step0, c, shrink, 100) * g
+        g = _grad(grad_f, x, k=k - 1)
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"grad_f returned NaN or inf at iteration {k - 1}, where f is finite")
+        t = _armijo(f, x, g, step0, c, shrink, 100, where="at x0" if k == 1 else f"at x_{k - 1}")
+        if t is None and k == 1:
+            raise RuntimeError("no step along -grad_f(x0) decreases f (Armijo line search): "
+                               "-grad_f(x0) is not a descent direction of f; check that grad_f is "
+                               "the gradient of f (or x0 is a minimiser to rounding precision)")
+        if t is not None:                        # None: stalled at rounding precision, x stays
+            x = x - t * g
         iterates[k] = x
         if callback is not None:
             callback(k, x)
@@ -192,13 +232,17 @@ def nesterov(grad_f, x0, step, n_iter, mu=0.0, callback=None):
         q = math.sqrt(step * mu)  # = 1 / sqrt(kappa)
         beta_const = (1 - q) / (1 + q)
     x_prev = x
-    for k in range(n_iter):
-        beta = beta_const if mu > 0 else (k - 1) / (k + 2)  # beta_0 multiplies x_0 - x_{-1} = 0
-        y = x + beta * (x - x_prev)
-        x, x_prev = y - step * _grad(grad_f, y), x
-        iterates[k + 1] = x
-        if callback is not None:
-            callback(k + 1, x)
+    monitor = _monitor("nesterov", step, bound="1/L", factor=1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(n_iter):
+            beta = beta_const if mu > 0 else (k - 1) / (k + 2)  # beta_0 multiplies x_0 - x_{-1} = 0
+            y = x + beta * (x - x_prev)
+            g = _grad(grad_f, y, k=k)
+            monitor.update(k, g, y)
+            x, x_prev = y - step * g, x
+            iterates[k + 1] = x
+            if callback is not None:
+                callback(k + 1, x)
     return x, iterates
 
 
@@ -213,11 +257,15 @@ def heavy_ball(grad_f, x0, step, beta, n_iter, callback=None):
     step = as_scalar(step, "step", positive=True)
     beta = _beta(beta)
     x_prev = x
-    for k in range(1, n_iter + 1):
-        x, x_prev = x - step * _grad(grad_f, x) + beta * (x - x_prev), x
-        iterates[k] = x
-        if callback is not None:
-            callback(k, x)
+    monitor = _monitor("heavy_ball", step, bound="2(1 + beta)/L", factor=2 * (1 + beta))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, n_iter + 1):
+            g = _grad(grad_f, x, k=k - 1)
+            monitor.update(k - 1, g, x)
+            x, x_prev = x - step * g + beta * (x - x_prev), x
+            iterates[k] = x
+            if callback is not None:
+                callback(k, x)
     return x, iterates
 
 
@@ -254,24 +302,32 @@ def sgd(grad_fi, x0, n_samples, step, n_iter, rng, batch_size=1, average=False, 
     batch_size = as_scalar(batch_size, "batch_size", positive=True, integer=True)
     if not callable(step):
         step = as_scalar(step, "step", positive=True)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        rng = np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(  # noqa: TRY004 (house rule: ValueError for every bad argument)
-            f"rng must be a numpy.random.Generator or an integer seed, got {type(rng).__name__}")
-    if average not in (True, False):
+    check_size(batch_size, "batch_size")
+    rng = as_rng(rng)
+    if not isinstance(average, (bool, np.bool_)):
         raise ValueError(f"average must be True or False, got {average!r}")
-    for k in range(n_iter):
-        step_k = as_scalar(step(k), f"step({k})", positive=True) if callable(step) else step
-        idx = rng.integers(0, n_samples, size=batch_size)
-        x = x - step_k * _grad(grad_fi, x, idx, name="grad_fi")
-        iterates[k + 1] = x
-        if callback is not None:
-            callback(k + 1, x)
+    monitor = _monitor("sgd", None if callable(step) else step, bound="2/L",
+                       advice=("the step schedule step(k) is too large: the method converges only "
+                               "for step(k) < 2/L") if callable(step) else None)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(n_iter):
+            step_k = _step_k(step, k) if callable(step) else step
+            idx = rng.integers(0, n_samples, size=batch_size)
+            g = _grad(grad_fi, x, idx, name="grad_fi", k=k)
+            monitor.update(k, g, x)
+            x = x - step_k * g
+            iterates[k + 1] = x
+            if callback is not None:
+                callback(k + 1, x)
     if average:
         averages = polyak_average(iterates)
         return averages[-1].copy(), iterates, averages
     return x, iterates
+
+
+def _step_k(step, k):
+    return as_scalar(check_result(step(k), "step", scalar=True, where=f"at k = {k}"), f"step({k})",
+                     positive=True)
 
 
 def polyak_average(iterates):
@@ -295,12 +351,16 @@ def momentum(grad_f, x0, step, beta, n_iter, callback=None):
     step = as_scalar(step, "step", positive=True)
     beta = _beta(beta)
     b = np.zeros_like(x)
-    for k in range(1, n_iter + 1):
-        b = beta * b + _grad(grad_f, x)
-        x = x - step * b
-        iterates[k] = x
-        if callback is not None:
-            callback(k, x)
+    monitor = _monitor("momentum", step, bound="2(1 + beta)/L", factor=2 * (1 + beta))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, n_iter + 1):
+            g = _grad(grad_f, x, k=k - 1)
+            monitor.update(k - 1, g, x)
+            b = beta * b + g
+            x = x - step * b
+            iterates[k] = x
+            if callback is not None:
+                callback(k, x)
     return x, iterates
 
 
@@ -319,13 +379,16 @@ def rmsprop(grad_f, x0, step, n_iter, alpha=0.99, eps=1e-8, callback=None):
     alpha = _beta(alpha, "alpha")
     eps = as_scalar(eps, "eps", positive=True)
     v = np.zeros_like(x)
-    for k in range(1, n_iter + 1):
-        g = _grad(grad_f, x)
-        v = alpha * v + (1 - alpha) * g * g
-        x = x - step * g / (np.sqrt(v) + eps)
-        iterates[k] = x
-        if callback is not None:
-            callback(k, x)
+    monitor = _monitor("rmsprop", step, advice=_ADAPTIVE.format(step=step))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, n_iter + 1):
+            g = _grad(grad_f, x, k=k - 1)
+            monitor.update(k - 1, g, x)
+            v = alpha * v + (1 - alpha) * g * g
+            x = x - step * g / (np.sqrt(v) + eps)
+            iterates[k] = x
+            if callback is not None:
+                callback(k, x)
     return x, iterates
 
 
@@ -342,15 +405,16 @@ def adam(grad_f, x0, step, n_iter, betas=(0.9, 0.999), eps=1e-8, callback=None):
     """
     x, n_iter, iterates = _start(grad_f, x0, n_iter, callback)
     step = as_scalar(step, "step", positive=True)
-    try:
-        beta1, beta2 = betas
-    except (TypeError, ValueError):
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    beta1, beta2 = betas
     beta1, beta2 = _beta(beta1, "betas[0]"), _beta(beta2, "betas[1]")
     eps = as_scalar(eps, "eps", positive=True)
     m, v = np.zeros_like(x), np.zeros_like(x)
+    monitor = _monitor("adam", step, advice=_ADAPTIVE.format(step=step))
     for k in range(1, n_iter + 1):
-        g = _grad(grad_f, x)
+        g = _grad(grad_f, x, k=k - 1)
+        monitor.update(k - 1, g, x)
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         step_k = step / (1 - beta1**k)                      # bias corrections, as torch does

@@ -41,7 +41,7 @@ import numpy as np
 import scipy.optimize
 from scipy.special import logsumexp
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_rng, as_scalar, check_size
 
 __all__ = [
     "cost_matrix",
@@ -228,7 +228,8 @@ def sliced_wasserstein(x, y, p: float = 2, n_proj: int = 200, seed: int = 0) -> 
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
     p = as_scalar(p, "p", positive=True)
     n_proj = int(as_scalar(n_proj, "n_proj", positive=True, integer=True))
-    theta = np.random.default_rng(seed).standard_normal((n_proj, x.shape[1]))
+    check_size((n_proj, x.shape[0] + y.shape[0] + x.shape[1]), "n_proj")
+    theta = as_rng(seed, "seed").standard_normal((n_proj, x.shape[1]))
     theta /= np.linalg.norm(theta, axis=1, keepdims=True)
     px, py = x @ theta.T, y @ theta.T
     total = sum(wasserstein_1d(px[:, k], py[:, k], p) ** p for k in range(n_proj))

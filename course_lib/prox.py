@@ -34,7 +34,7 @@ import numpy as np
 
 from course_lib._shared import check_callable, moved_names
 from course_lib.lasso import lasso  # noqa: F401  (course_lib.prox.lasso is course_lib.lasso.lasso)
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_result
 
 __all__ = [
     "lasso",
@@ -60,14 +60,25 @@ __getattr__ = moved_names(__name__, {
 })
 
 
-def _tau(tau, name="tau"):
-    """A nonnegative scalar or a nonnegative array (weights)."""
+def _tau(tau, shape, name="tau"):
+    """A nonnegative scalar or a nonnegative array (weights) that broadcasts to ``shape``."""
     if np.ndim(tau) == 0:
         return as_scalar(tau, name, nonnegative=True)
     t = as_array(tau, name)
     if np.any(t < 0):
         raise ValueError(f"{name} must be >= 0")
+    _broadcasts(t, shape, name)
     return t
+
+
+def _broadcasts(a, shape, name):
+    try:
+        ok = np.broadcast_shapes(a.shape, shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a number or an array that broadcasts to the shape of x "
+                         f"{tuple(shape)}, got shape {a.shape}")
 
 
 # ----------------------------------------------------------------------------- prox gallery
@@ -78,7 +89,7 @@ def soft_threshold(x, tau):
     ``tau >= 0`` is a number or an array broadcastable to ``x`` (weighted l1 norm).
     """
     x = as_array(x, "x")
-    tau = _tau(tau)
+    tau = _tau(tau, x.shape)
     return np.sign(x) * np.maximum(np.abs(x) - tau, 0.0)
 
 
@@ -116,6 +127,8 @@ def project_box(x, lower, upper):
     """Projection onto the box ``{lower <= u <= upper}`` (the prox of its indicator): ``clip``."""
     x = as_array(x, "x")
     lo, hi = as_array(lower, "lower"), as_array(upper, "upper")
+    _broadcasts(lo, x.shape, "lower")
+    _broadcasts(hi, x.shape, "upper")
     if np.any(lo > hi):
         raise ValueError("lower must be <= upper everywhere")
     return np.clip(x, lo, hi)
@@ -125,12 +138,16 @@ def project_simplex(x, radius=1.0):
     """Euclidean projection onto the simplex ``{u >= 0, sum(u) = radius}``, along the last axis.
 
     Sort-based algorithm (Held, Wolfe & Crowder 1974; Duchi et al. 2008):
-    ``u = max(x - theta, 0)`` with the threshold ``theta`` making ``sum(u) = radius``.
+    ``u = max(x - theta, 0)`` with the threshold ``theta`` making ``sum(u) = radius``.  The
+    projection commutes with adding a constant to every entry, so ``x`` is first shifted by its
+    largest entry: the cumulative sums then stay of the size of ``radius`` (for ``x = (5e15, 5e15)``
+    they would lose it to rounding).
     """
     x = as_array(x, "x")
     if x.ndim == 0 or x.shape[-1] == 0:
         raise ValueError(f"x must have at least one entry along its last axis, got shape {x.shape}")
     radius = as_scalar(radius, "radius", positive=True)
+    x = x - x.max(axis=-1, keepdims=True)
     s = -np.sort(-x, axis=-1)                                   # decreasing
     css = np.cumsum(s, axis=-1) - radius
     j = np.arange(1, x.shape[-1] + 1)
@@ -183,7 +200,7 @@ def prox_conjugate(prox_f, v, t):
     check_callable(prox_f, "prox_f")
     v = as_array(v, "v")
     t = as_scalar(t, "t", positive=True)
-    return v - t * np.asarray(prox_f(v / t, 1.0 / t), dtype=np.float64)
+    return v - t * check_result(prox_f(v / t, 1.0 / t), "prox_f", shape=v.shape, where="at v / t")
 
 # ----------------------------------------------------------------------------- affine constraints
 
@@ -203,7 +220,7 @@ def project_affine(A, y):
         raise ValueError("y must lie in the range of A (the constraint A x = y has no solution)")
 
     def P(v, t=None):
-        v = np.asarray(v, dtype=np.float64)
+        v = as_array(v, "v", shape=(A.shape[1],))
         return v - V @ (V.T @ v) + x_p
 
     return P

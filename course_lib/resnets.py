@@ -23,7 +23,7 @@ import numpy as np
 
 from course_lib import ode
 from course_lib._shared import as_count, as_points, as_rng, check_callable
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_result, check_size
 
 __all__ = [
     "euler",
@@ -37,10 +37,7 @@ __all__ = [
 
 
 def _velocity_value(v, t, x):
-    out = np.asarray(v(t, x), dtype=np.float64)
-    if out.shape != x.shape:
-        raise ValueError(f"v must return an array shaped like x {x.shape}, got {out.shape}")
-    return out
+    return check_result(v(t, x), "v", shape=x.shape, where=f"at t = {t:.4g}")
 
 
 def euler(v, x0, T, t1: float = 1.0, return_path: bool = False):
@@ -95,6 +92,10 @@ def smooth_velocity_params(d, hidden, rng, n_modes: int = 3, scale: float = 1.0)
     with ``"W1"`` (n_modes, hidden, d), ``"b"`` (n_modes, hidden) and ``"W2"`` (n_modes, d, hidden).
     """
     d, hidden, n_modes = as_count(d, "d"), as_count(hidden, "hidden"), as_count(n_modes, "n_modes")
+    check_size((d, 1), "d")
+    check_size((hidden, 1), "hidden")
+    check_size((n_modes, 1), "n_modes")
+    check_size((n_modes, hidden, d), "hidden")
     rng = as_rng(rng)
     scale = as_scalar(scale, "scale", positive=True)
     decay = scale / np.arange(1, n_modes + 1)
@@ -130,7 +131,10 @@ def smooth_resnet(params, x0, T, return_path: bool = False):
     """The depth-T ResNet ``x_{k+1} = x_k + (1/T) W2(t_k) tanh(W1(t_k) x_k + b(t_k))``, ``t_k = k/T``:
     ``euler`` on ``velocity(params, ., .)``. As ``T -> infinity`` its output converges to the flow of the
     ODE ``x' = v(t, x)`` at time 1, with error ``O(1/T)``."""
-    _velocity_params(params)
+    d = _velocity_params(params)["W1"].shape[2]
+    x0 = as_array(x0, "x0")
+    if x0.shape[-1:] != (d,) or x0.ndim > 2:
+        raise ValueError(f"x0 must have shape (n, {d}) or ({d},) to match params, got {x0.shape}")
     return euler(lambda t, x: velocity(params, t, x), x0, T, 1.0, return_path)
 
 
@@ -154,6 +158,8 @@ def random_resnet(x0, T, hidden, rng, beta: float = 0.5, n_draws: int | None = N
     beta = as_scalar(beta, "beta", positive=True)
     R = 1 if n_draws is None else as_count(n_draws, "n_draws")
     n, d = x0.shape
+    check_size((hidden, d), "hidden")
+    check_size((R, max(hidden, n), d), "n_draws")
     x = np.broadcast_to(x0, (R, n, d)).copy()
     path = [x]
     for _ in range(T):

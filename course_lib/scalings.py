@@ -20,7 +20,7 @@ import numpy as np
 
 from course_lib._shared import as_count, as_points
 from course_lib.approximation import get_activation
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import GrowthMonitor, as_array, as_scalar, check_size
 
 __all__ = [
     "relative_change",
@@ -33,7 +33,7 @@ _GAMMA = {"ntk": 0.5, "mean_field": 1.0}
 
 
 def _gamma(scaling) -> float:
-    if scaling not in _GAMMA:
+    if not isinstance(scaling, str) or scaling not in _GAMMA:
         raise ValueError(f"scaling must be 'ntk' or 'mean_field', got {scaling!r}")
     return _GAMMA[scaling]
 
@@ -42,8 +42,8 @@ def two_layer_scaled(x, W, a, scaling: str = "ntk", activation: str = "tanh") ->
     """``f(x) = m^(-gamma) sum_j a_j sigma(<w_j, x>)`` with ``gamma = 1/2`` (``"ntk"``) or ``1``
     (``"mean_field"``); ``W`` is (m, d), ``a`` is (m,). Put a constant 1 in ``x`` for a bias."""
     gamma = _gamma(scaling)
-    W = as_array(W, "W", ndim=2)
-    x = as_points(x, "x", W.shape[1])
+    x = as_points(x, "x")
+    W = as_array(W, "W", shape=(None, x.shape[1]))
     a = as_array(a, "a", shape=(W.shape[0],))
     sigma, _ = get_activation(activation)
     return sigma(x @ W.T) @ a / W.shape[0] ** gamma
@@ -61,25 +61,30 @@ def train_two_layer(x, y, W0, a0, scaling: str = "ntk", step: float = 1.0, n_ite
     """
     gamma = _gamma(scaling)
     sigma, dsigma = get_activation(activation)
-    W = as_array(W0, "W0", ndim=2).copy()
+    x = as_points(x, "x")
+    W = as_array(W0, "W0", shape=(None, x.shape[1])).copy()
     a = as_array(a0, "a0", shape=(W.shape[0],)).copy()
-    x = as_points(x, "x", W.shape[1])
     y = as_array(y, "y", shape=(x.shape[0],))
     step = as_scalar(step, "step", positive=True)
     n_iter = as_count(n_iter, "n_iter", minimum=0)
+    check_size(n_iter + 1, "n_iter")
     m, n = W.shape[0], x.shape[0]
     lr, c = step * m ** (2 * gamma - 1), m ** (-gamma)
     losses = np.empty(n_iter + 1)
-    for k in range(n_iter + 1):
-        Z = x @ W.T
-        r = c * (sigma(Z) @ a) - y
-        losses[k] = 0.5 * np.mean(r ** 2)
-        if k == n_iter:
-            break
-        grad_a = c * sigma(Z).T @ r / n
-        grad_W = c * ((r[:, None] * dsigma(Z)) * a).T @ x / n
-        a -= lr * grad_a
-        W -= lr * grad_W
+    monitor = GrowthMonitor("train_two_layer", "the loss", advice=(
+        f"step = {step:.4g} is too large (the learning rate is step * m^(2 gamma - 1) = {lr:.4g})"))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(n_iter + 1):
+            Z = x @ W.T
+            r = c * (sigma(Z) @ a) - y
+            losses[k] = 0.5 * np.mean(r ** 2)
+            monitor.update(k, losses[k])
+            if k == n_iter:
+                break
+            grad_a = c * sigma(Z).T @ r / n
+            grad_W = c * ((r[:, None] * dsigma(Z)) * a).T @ x / n
+            a -= lr * grad_a
+            W -= lr * grad_W
     return W, a, losses
 
 

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from scipy.special import ndtr
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_rng, as_scalar, check_size
 
 __all__ = [
     "donoho_tanner",
@@ -33,11 +33,7 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
 def _rng(rng):
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
-    return rng
+    return as_rng(rng, allow_none=True)
 
 
 def _phi(z):
@@ -107,9 +103,21 @@ def rip_constant_estimate(A, s, n_trials=200, rng=None):
 # ----------------------------------------------------------------------------- theory
 
 def gaussian_tail_moment(tau):
-    """``J(tau) = E[(|g| - tau)_+^2] / 2 = (1 + tau^2) Phi(-tau) - tau phi(tau)`` for ``g ~ N(0, 1)``."""
+    """``J(tau) = E[(|g| - tau)_+^2] / 2`` for ``g ~ N(0, 1)``, elementwise::
+
+        J(tau) = (1 + tau^2) Phi(-tau) - tau phi(tau)          for tau >= 0,
+        J(tau) = (1 + tau^2 - 2 tau sqrt(2/pi)) / 2            for tau < 0
+
+    (for ``tau < 0``, ``(|g| - tau)_+ = |g| + |tau|`` and ``E|g| = sqrt(2/pi)``).
+    """
+    return _tail_moment(as_array(tau, "tau"))
+
+
+def _tail_moment(tau):
+    """``gaussian_tail_moment`` without the input check (the inner loops call it on numbers)."""
     tau = np.asarray(tau, dtype=np.float64)
-    return (1.0 + tau ** 2) * ndtr(-tau) - tau * _phi(tau)
+    positive = (1.0 + tau ** 2) * ndtr(-tau) - tau * _phi(tau)
+    return np.where(tau >= 0, positive, 0.5 * (1.0 + tau ** 2) - tau * math.sqrt(2.0 / math.pi))
 
 
 def statistical_dimension_l1(s, n):
@@ -140,7 +148,7 @@ def _inf_tau(a, b):
     if a == 0:
         return 0.0
     lo, hi = 0.0, 40.0
-    f = lambda t: a * (1.0 + t * t) + 2.0 * b * float(gaussian_tail_moment(t))  # noqa: E731
+    f = lambda t: a * (1.0 + t * t) + 2.0 * b * float(_tail_moment(t))  # noqa: E731
     gr = (math.sqrt(5.0) - 1.0) / 2.0
     c, d = hi - gr * (hi - lo), lo + gr * (hi - lo)
     fc, fd = f(c), f(d)
@@ -172,15 +180,15 @@ def donoho_tanner(delta):
     if np.any(d_arr <= 0) or np.any(d_arr > 1):
         raise ValueError("delta must lie in (0, 1]")
     z = np.linspace(1e-6, 10.0, 4001)
-    J = gaussian_tail_moment(z)
+    J = _tail_moment(z)
     out = np.empty(d_arr.shape)
     for idx, d in np.ndenumerate(d_arr):
         vals = (1.0 - 2.0 * J / d) / (1.0 + z * z - 2.0 * J)
         i = int(np.argmax(vals))
         # refine the maximiser by golden section on [z_{i-1}, z_{i+1}]
         lo, hi = z[max(i - 1, 0)], z[min(i + 1, z.size - 1)]
-        g = lambda t: -(1.0 - 2.0 * float(gaussian_tail_moment(t)) / d) / (  # noqa: E731
-            1.0 + t * t - 2.0 * float(gaussian_tail_moment(t)))
+        g = lambda t: -(1.0 - 2.0 * float(_tail_moment(t)) / d) / (  # noqa: E731
+            1.0 + t * t - 2.0 * float(_tail_moment(t)))
         gr = (math.sqrt(5.0) - 1.0) / 2.0
         for _ in range(100):
             c, e = hi - gr * (hi - lo), lo + gr * (hi - lo)
@@ -199,6 +207,7 @@ def sparse_vector(n, k, rng=None):
     n = as_scalar(n, "n", positive=True, integer=True)
     k = as_scalar(k, "k", nonnegative=True, integer=True, upper=n)
     rng = _rng(rng)
+    check_size(n, "n")
     x = np.zeros(n)
     x[rng.choice(n, size=k, replace=False)] = rng.standard_normal(k)
     return x
@@ -216,8 +225,11 @@ def phase_transition(n, ms, ks, n_trials=10, rng=None, n_iter=2000, success_tol=
     ``k > m`` count as failures without solving.
     """
     n = as_scalar(n, "n", positive=True, integer=True)
-    ms = np.asarray(as_array(ms, "ms", ndim=1), dtype=np.int64)
-    ks = np.asarray(as_array(ks, "ks", ndim=1), dtype=np.int64)
+    ms, ks = as_array(ms, "ms", ndim=1), as_array(ks, "ks", ndim=1)
+    for v, name in ((ms, "ms"), (ks, "ks")):
+        if np.any(v != np.round(v)):
+            raise ValueError(f"{name} must hold integers, got {v[v != np.round(v)][0]!r}")
+    ms, ks = ms.astype(np.int64), ks.astype(np.int64)
     if np.any(ms < 1) or np.any(ms > n):
         raise ValueError(f"ms must lie in [1, n] = [1, {n}]")
     if np.any(ks < 0) or np.any(ks > n):
@@ -226,6 +238,9 @@ def phase_transition(n, ms, ks, n_trials=10, rng=None, n_iter=2000, success_tol=
     n_iter = as_scalar(n_iter, "n_iter", positive=True, integer=True)
     success_tol = as_scalar(success_tol, "success_tol", positive=True)
     rng = _rng(rng)
+    m_max = int(ms.max()) if ms.size else 0
+    check_size((max(m_max, 1), n), "n")
+    check_size((ks.size * n_trials, m_max, n), "n_trials")
     prob = np.zeros((ks.size, ms.size))
     for j, m in enumerate(ms):
         todo = [(i, k) for i, k in enumerate(ks) if k <= m]

@@ -49,9 +49,9 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib._shared import (as_history, check_callable, fast_norm, iteration_args,
-                                one_blas_thread, soft)
+                                one_blas_thread, quiet_overflow, soft)
 from course_lib.prox import project_affine
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import GrowthMonitor, as_array, as_choice, as_scalar, check_result
 
 __all__ = [
     "admm",
@@ -62,7 +62,23 @@ __all__ = [
 ]
 
 
+_NO_SOLUTION = "the problem may have no solution (e.g. two sets that do not meet)"
+
+
+def _out(value, name, shape, k):
+    """What the user callable ``name`` returned at iteration ``k``: a real array of ``shape``,
+    finite at the first iteration (later, NaN or inf is a divergence, reported by the monitor)."""
+    return check_result(value, name, shape=shape, finite=k == 0,
+                        where="at the first iteration" if k == 0 else f"at iteration {k}")
+
+
+def _number(f, x, name, k):
+    return check_result(f(x), name, scalar=True, finite=k == 0,
+                        where="at x0" if k == 0 else f"at iteration {k}")
+
+
 @one_blas_thread
+@quiet_overflow
 def forward_backward(grad_f, prox_g, step, n_iter, *, x0, accelerated=False, objective=None,
                      gap=None, tol=0.0, callback=None):
     """Forward-backward splitting for ``min f(x) + g(x)``, ``f`` L-smooth, ``g`` with a prox::
@@ -85,14 +101,18 @@ def forward_backward(grad_f, prox_g, step, n_iter, *, x0, accelerated=False, obj
     x = as_array(x0, "x0").copy()
     rec = {}
     if objective is not None:
-        rec["objective"] = [float(objective(x))]
+        rec["objective"] = [_number(objective, x, "objective", 0)]
     if gap is not None:
-        rec["gap"] = [float(gap(x))]
+        rec["gap"] = [_number(gap, x, "gap", 0)]
     z, t = x, 1.0
+    monitor = GrowthMonitor("forward_backward", "the gradient norm", step=step,
+                            bound="1/L" if accelerated else "2/L", factor=1.0 if accelerated else 2.0)
     for k in range(1, n_iter + 1):
         if gap is not None and rec["gap"][-1] <= tol:
             break
-        x_new = np.asarray(prox_g(z - step * np.asarray(grad_f(z)), step), dtype=np.float64)
+        g = _out(grad_f(z), "grad_f", z.shape, k - 1)
+        monitor.update(k - 1, g, z)
+        x_new = _out(prox_g(z - step * g, step), "prox_g", z.shape, k - 1)
         if accelerated:
             t_new = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
             z = x_new + ((t - 1.0) / t_new) * (x_new - x)
@@ -101,15 +121,16 @@ def forward_backward(grad_f, prox_g, step, n_iter, *, x0, accelerated=False, obj
             z = x_new
         x = x_new
         if objective is not None:
-            rec["objective"].append(float(objective(x)))
+            rec["objective"].append(_number(objective, x, "objective", k))
         if gap is not None:
-            rec["gap"].append(float(gap(x)))
+            rec["gap"].append(_number(gap, x, "gap", k))
         if callback is not None:
             callback(k, x)
     return x, as_history(**rec)
 
 
 @one_blas_thread
+@quiet_overflow
 def douglas_rachford(prox_f, prox_g, gamma, n_iter, *, x0, relax=1.0, objective=None, tol=0.0,
                      callback=None):
     """Douglas-Rachford splitting for ``min f(x) + g(x)`` (Lions & Mercier 1979)::
@@ -136,12 +157,14 @@ def douglas_rachford(prox_f, prox_g, gamma, n_iter, *, x0, relax=1.0, objective=
     rec = {"residual": []}
     if objective is not None:
         rec["objective"] = []
+    monitor = GrowthMonitor("douglas_rachford", "the residual ||u_k - x_k||", advice=_NO_SOLUTION)
     for k in range(n_iter + 1):
-        x = np.asarray(prox_f(z, gamma), dtype=np.float64)
-        u = np.asarray(prox_g(2.0 * x - z, gamma), dtype=np.float64)
+        x = _out(prox_f(z, gamma), "prox_f", z.shape, k)
+        u = _out(prox_g(2.0 * x - z, gamma), "prox_g", z.shape, k)
         rec["residual"].append(fast_norm(u - x))
+        monitor.update(k, rec["residual"][-1])
         if objective is not None:
-            rec["objective"].append(float(objective(x)))
+            rec["objective"].append(_number(objective, x, "objective", k))
         if k > 0 and callback is not None:
             callback(k, x)
         if k == n_iter or rec["residual"][-1] <= tol:
@@ -151,6 +174,7 @@ def douglas_rachford(prox_f, prox_g, gamma, n_iter, *, x0, relax=1.0, objective=
 
 
 @one_blas_thread
+@quiet_overflow
 def admm(prox_f, prox_g, rho, n_iter, *, x0, objective=None, tol=0.0, callback=None):
     """ADMM (scaled form) for ``min f(x) + g(z)`` subject to ``x = z`` (Glowinski & Marrocco 1975,
     Gabay & Mercier 1976; Boyd et al. 2011)::
@@ -176,14 +200,16 @@ def admm(prox_f, prox_g, rho, n_iter, *, x0, objective=None, tol=0.0, callback=N
     x, w = z.copy(), np.zeros_like(z)
     rec = {"residual": [0.0]}
     if objective is not None:
-        rec["objective"] = [float(objective(x))]
+        rec["objective"] = [_number(objective, x, "objective", 0)]
+    monitor = GrowthMonitor("admm", "the residual ||x_k - z_k||", advice=_NO_SOLUTION)
     for k in range(1, n_iter + 1):
-        x = np.asarray(prox_f(z - w, 1.0 / rho), dtype=np.float64)
-        z = np.asarray(prox_g(x + w, 1.0 / rho), dtype=np.float64)
+        x = _out(prox_f(z - w, 1.0 / rho), "prox_f", z.shape, k - 1)
+        z = _out(prox_g(x + w, 1.0 / rho), "prox_g", z.shape, k - 1)
         w = w + x - z
         rec["residual"].append(fast_norm(x - z))
+        monitor.update(k, rec["residual"][-1])
         if objective is not None:
-            rec["objective"].append(float(objective(x)))
+            rec["objective"].append(_number(objective, x, "objective", k))
         if callback is not None:
             callback(k, x)
         if rec["residual"][-1] <= tol:
@@ -192,6 +218,7 @@ def admm(prox_f, prox_g, rho, n_iter, *, x0, objective=None, tol=0.0, callback=N
 
 
 @one_blas_thread
+@quiet_overflow
 def chambolle_pock(K, K_adj, prox_g, prox_fstar, tau, sigma, n_iter, *, x0, p0=None, theta=1.0,
                    objective=None, tol=0.0, callback=None):
     """Chambolle-Pock primal-dual method for ``min_x g(x) + f(K x)`` (Chambolle & Pock 2011)::
@@ -215,20 +242,26 @@ def chambolle_pock(K, K_adj, prox_g, prox_fstar, tau, sigma, n_iter, *, x0, p0=N
     theta = as_scalar(theta, "theta", nonnegative=True, upper=1.0)
     n_iter, tol = iteration_args(n_iter, tol, callback)
     x = as_array(x0, "x0").copy()
-    Kx = np.asarray(K(x), dtype=np.float64)
+    Kx = check_result(K(x), "K", where="at x0")
     p = np.zeros_like(Kx) if p0 is None else as_array(p0, "p0", shape=Kx.shape).copy()
     xbar = x
     rec = {"residual": [np.inf]}
     if objective is not None:
-        rec["objective"] = [float(objective(x))]
+        rec["objective"] = [_number(objective, x, "objective", 0)]
+    monitor = GrowthMonitor("chambolle_pock", "the residual", advice=(
+        f"tau * sigma = {tau * sigma:.4g} is too large: Chambolle-Pock converges for "
+        "tau sigma ||K||^2 < 1 (and theta = 1)"))
     for k in range(1, n_iter + 1):
-        p_new = np.asarray(prox_fstar(p + sigma * np.asarray(K(xbar)), sigma), dtype=np.float64)
-        x_new = np.asarray(prox_g(x - tau * np.asarray(K_adj(p_new)), tau), dtype=np.float64)
+        Kxbar = _out(K(xbar), "K", Kx.shape, k - 1)
+        p_new = _out(prox_fstar(p + sigma * Kxbar, sigma), "prox_fstar", Kx.shape, k - 1)
+        x_new = _out(prox_g(x - tau * _out(K_adj(p_new), "K_adj", x.shape, k - 1), tau),
+                     "prox_g", x.shape, k - 1)
         xbar = x_new + theta * (x_new - x)
         rec["residual"].append(fast_norm(x_new - x) + fast_norm(p_new - p))
+        monitor.update(k, rec["residual"][-1])
         x, p = x_new, p_new
         if objective is not None:
-            rec["objective"].append(float(objective(x)))
+            rec["objective"].append(_number(objective, x, "objective", k))
         if callback is not None:
             callback(k, x)
         if rec["residual"][-1] <= tol:
@@ -252,8 +285,7 @@ def basis_pursuit(A, y, n_iter=1000, *, method="douglas_rachford", gamma=None, x
     """
     A = as_array(A, "A", ndim=2)
     y = as_array(y, "y", shape=(A.shape[0],))
-    if method not in ("douglas_rachford", "admm"):
-        raise ValueError(f"method must be 'douglas_rachford' or 'admm', got {method!r}")
+    as_choice(method, "method", ("douglas_rachford", "admm"))
     P = project_affine(A, y)
     z0 = P(np.zeros(A.shape[1])) if x0 is None else as_array(x0, "x0", shape=(A.shape[1],))
     if gamma is None:

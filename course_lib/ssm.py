@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.utils import as_array
+from course_lib.utils import as_array, check_size
 
 __all__ = ["SSMModel", "SelectiveSSM", "causal_convolution", "convolution_kernel", "linear_recurrence",
            "parallel_scan", "selective_scan", "selective_scan_loop"]
@@ -158,6 +158,7 @@ def convolution_kernel(a, n: int) -> np.ndarray:
     a = as_array(a, "a")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    check_size((n,) + a.shape, "n")
     return a[None] ** np.arange(n).reshape((n,) + (1,) * a.ndim)
 
 
@@ -225,6 +226,19 @@ def selective_scan_loop(x, delta, A, B, C):
     return torch.stack(ys) if isinstance(x, torch.Tensor) else np.stack(ys)
 
 
+def _check_sizes(**sizes):
+    """Positive integers, and parameter tensors that fit in memory (float32), each named."""
+    for name, v in sizes.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    d = sizes["d_model"]
+    check_size((d, 2 * d), "d_model", 4)
+    check_size((d, sizes["d_state"]), "d_state", 4)
+    if "vocab_size" in sizes:
+        check_size((sizes["vocab_size"], d), "vocab_size", 4)
+        check_size((sizes["n_layers"], 6 * d * d + 3 * d * sizes["d_state"]), "n_layers", 4)
+
+
 class SelectiveSSM(nn.Module):
     """A minimal Mamba-style layer on ``(batch, n, d_model)``:
 
@@ -239,9 +253,7 @@ class SelectiveSSM(nn.Module):
 
     def __init__(self, d_model: int, d_state: int = 8, selective: bool = True):
         super().__init__()
-        for v, name in ((d_model, "d_model"), (d_state, "d_state")):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        _check_sizes(d_model=d_model, d_state=d_state)
         self.selective = bool(selective)
         self.in_proj = nn.Linear(d_model, 2 * d_model)
         if self.selective:
@@ -257,6 +269,8 @@ class SelectiveSSM(nn.Module):
     def forward(self, x):
         if not isinstance(x, torch.Tensor) or x.ndim != 3:
             raise ValueError("x must be a tensor of shape (batch, length, d_model)")
+        if not x.is_floating_point() or not torch.isfinite(x.detach()).all():
+            raise ValueError(f"x must hold finite floating-point numbers, got dtype {x.dtype}")
         u, z = self.in_proj(x).chunk(2, dim=-1)
         if self.selective:
             delta = F.softplus(self.dt_proj(u))                          # (batch, n, D)
@@ -278,9 +292,7 @@ class SSMModel(nn.Module):
     def __init__(self, vocab_size: int, d_model: int, n_layers: int, d_state: int = 8,
                  selective: bool = True):
         super().__init__()
-        for v, name in ((vocab_size, "vocab_size"), (n_layers, "n_layers")):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        _check_sizes(d_model=d_model, d_state=d_state, vocab_size=vocab_size, n_layers=n_layers)
         self.embed = nn.Embedding(vocab_size, d_model)
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(n_layers))
         self.layers = nn.ModuleList(SelectiveSSM(d_model, d_state, selective) for _ in range(n_layers))
@@ -289,6 +301,9 @@ class SSMModel(nn.Module):
     def forward(self, tokens):
         if not isinstance(tokens, torch.Tensor) or tokens.ndim != 2 or tokens.is_floating_point():
             raise ValueError("tokens must be an integer tensor of shape (batch, length)")
+        V = self.embed.num_embeddings
+        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= V):
+            raise ValueError(f"tokens must be ids in [0, {V}), got {int(tokens.min())}..{int(tokens.max())}")
         x = self.embed(tokens)
         for norm, layer in zip(self.norms, self.layers):
             x = x + layer(norm(x))

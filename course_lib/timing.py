@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from course_lib._shared import check_callable
-from course_lib.utils import as_scalar
+from course_lib.utils import as_scalar, check_size
 
 __all__ = ["CostRatio", "gradient_cost_ratio", "median_times"]
 
@@ -48,10 +48,13 @@ def _calibrate(fn, min_time):
 
 def _interleaved_times(fns, repeats, min_time):
     """Per-call CPU times, shape ``(repeats, len(fns))``; each repeat times one block of each function."""
+    if not hasattr(fns, "__iter__") or isinstance(fns, (str, bytes)):
+        raise ValueError(f"fns must be a sequence of callables, got {type(fns).__name__}")
     fns = list(fns)
     for i, fn in enumerate(fns):
         check_callable(fn, f"fns[{i}]")
     repeats = as_scalar(repeats, "repeats", positive=True, integer=True)
+    check_size((repeats, len(fns)), "repeats")
     min_time = as_scalar(min_time, "min_time", nonnegative=True)
     gc_enabled = gc.isenabled()
     gc.disable()  # as timeit does: a garbage collection pass would be charged to whichever call triggers it

@@ -73,7 +73,13 @@ def naive_merges(ids, n_merges: int) -> list:
     the ``k``-th of which gets the id ``256 + k``. Ties go to the pair seen first, because ``max``
     returns the first maximal key and a dict keeps its keys in the order they were inserted.
     """
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise ValueError(f"ids must be a sequence of integer ids, got {type(ids).__name__}")
     ids = list(ids)
+    if not all(isinstance(i, numbers.Integral) and not isinstance(i, bool) and i >= 0 for i in ids):
+        raise ValueError("ids must hold non-negative integer ids")
+    if isinstance(n_merges, bool) or not isinstance(n_merges, numbers.Integral) or n_merges < 0:
+        raise ValueError(f"n_merges must be an integer >= 0, got {n_merges!r}")
     n_merges = int(n_merges)
     merges = []
     for k in range(n_merges):

@@ -10,14 +10,32 @@ from typing import Callable, Sequence
 import matplotlib.pyplot as plt
 
 from .plotting import subplots
+from .utils import as_scalar, check_callable
+
+__all__ = [
+    "slider_figure",
+    "static_panels",
+]
+
+
+def _values(values):
+    if not hasattr(values, "__iter__") or isinstance(values, (str, bytes)):
+        raise ValueError(f"values must be a sequence of values to draw, got {type(values).__name__}")
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one value to draw")
+    return values
 
 
 def static_panels(draw: Callable, values: Sequence, fmt: str = "{}", width: float = 3.4,
                   height: float = 3.0, title: str | None = None):
     """Draw ``draw(ax, value)`` for each value side by side; returns the figure."""
-    values = list(values)
-    if not values:
-        raise ValueError("values must hold at least one value to draw")
+    check_callable(draw, "draw")
+    values = _values(values)
+    if not isinstance(fmt, str):
+        raise ValueError(f"fmt must be a format string such as '{{:.2f}}', got {fmt!r}")
+    width = as_scalar(width, "width", positive=True)
+    height = as_scalar(height, "height", positive=True)
     fig, axes = subplots(ncols=len(values), width=width, height=height, squeeze=False)
     for ax, v in zip(axes[0], values):
         draw(ax, v)
@@ -36,9 +54,8 @@ def slider_figure(draw: Callable, values: Sequence, description: str = "value",
     ``draw(ax, v)`` draws one panel for the value ``v``. Returns the slider widget (or ``None``
     when ipywidgets is missing or ``interactive`` is false).
     """
-    values = list(values)
-    if not values:
-        raise ValueError("values must hold at least one value")
+    check_callable(draw, "draw")
+    values = _values(values)
     static_panels(draw, values if static_values is None else static_values, fmt=fmt, title=title)
     plt.show()
     if not interactive:

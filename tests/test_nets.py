@@ -362,7 +362,7 @@ def test_shuffle_false_visits_the_samples_in_order_and_step_replaces_the_update(
     (lambda: nets.Optimizer(torch.zeros(3), "sgd"), "params"),
     (lambda: nets.Optimizer(nets.mlp([2, 2]).parameters(), "sgd", lr=0), "lr"),
     (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1,
-                        loss=lambda out: out.sum() * float("nan"), progress=False), "NaN"),
+                        loss=lambda out: out.sum() * float("nan"), progress=False), "nan at the first step"),
     (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1,
                         loss=lambda out: out, progress=False), "scalar"),
 ])

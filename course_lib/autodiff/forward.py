@@ -41,6 +41,9 @@ class Dual:
 
     def __init__(self, value, deriv=0.0):
         if np.ndim(value) == 0:
+            if np.ndim(deriv) != 0:
+                raise ValueError(f"deriv must be a number when value is a number, got shape "
+                                 f"{np.shape(deriv)}")
             self.value, self.deriv = as_scalar(value, "value"), as_scalar(deriv, "deriv")
             return
         self.value = as_array(value, "value")

@@ -38,6 +38,9 @@ class Var(Node):
 
     def __init__(self, value, parents=(), local_grads=()):
         self.value = as_scalar(value, "value")
+        for seq, name in ((parents, "parents"), (local_grads, "local_grads")):
+            if not hasattr(seq, "__iter__") or isinstance(seq, (str, bytes)):
+                raise ValueError(f"{name} must be a sequence, got {type(seq).__name__}")
         parents, local_grads = tuple(parents), tuple(local_grads)
         if not all(isinstance(p, Var) for p in parents):
             raise ValueError("parents must be a sequence of Var")

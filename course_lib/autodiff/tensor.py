@@ -50,6 +50,8 @@ class Tensor(Node):
 
     def __init__(self, value, parents=(), vjp=None):
         self.value = as_array(value, "value")
+        if not hasattr(parents, "__iter__") or isinstance(parents, (str, bytes)):
+            raise ValueError(f"parents must be a sequence of Tensors, got {type(parents).__name__}")
         self._parents = tuple(as_tensor(p) for p in parents)
         if self._parents and not callable(vjp):
             raise ValueError("vjp must be a function g -> cotangents of the parents when parents are given")
@@ -252,7 +254,7 @@ def as_tensor(x) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant leaf holding ``x`` (a number or an array)."""
     if isinstance(x, Tensor):
         return x
-    return Tensor(x)
+    return Tensor(as_array(x, "x"))
 
 
 def _unbroadcast(g, shape):
@@ -294,11 +296,20 @@ def _matmul_vjp(a, b, g, need_a=True, need_b=True):
 
 def stack(xs, axis=0):
     """Stack Tensors (or arrays) along a new axis; for plain arrays this is ``np.stack``."""
+    if not hasattr(xs, "__iter__") or isinstance(xs, (str, bytes)):
+        raise ValueError(f"xs must be a sequence of Tensors or arrays, got {type(xs).__name__}")
     xs = list(xs)
     if not xs:
         raise ValueError("xs must hold at least one array")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"axis must be an integer, got {axis!r}")
+    values = [x.value if isinstance(x, Tensor) else as_array(x, f"xs[{i}]") for i, x in enumerate(xs)]
+    if any(v.shape != values[0].shape for v in values):
+        raise ValueError(f"xs must hold arrays of one shape, got {sorted({v.shape for v in values})}")
+    if not -values[0].ndim - 1 <= axis <= values[0].ndim:
+        raise ValueError(f"axis must lie in [{-values[0].ndim - 1}, {values[0].ndim}], got {axis}")
     if not any(isinstance(x, Tensor) for x in xs):
-        return np.stack([np.asarray(x, dtype=np.float64) for x in xs], axis=axis)
+        return np.stack(values, axis=axis)
     xs = [as_tensor(x) for x in xs]
     value = np.stack([x.value for x in xs], axis=axis)
     return _tensor(value, tuple(xs), lambda g: tuple(np.moveaxis(g, axis, 0)))

@@ -18,7 +18,7 @@ from course_lib._shared import check_callable
 from course_lib.autodiff.forward import Dual
 from course_lib.autodiff.scalar import Var
 from course_lib.autodiff.tensor import Tensor
-from course_lib.utils import as_array
+from course_lib.utils import as_array, check_result
 
 __all__ = ["grad", "jacobian", "jvp", "vjp"]
 
@@ -34,8 +34,11 @@ def _mode(mode):
 
 
 def _output(out):
-    """The value of f's output as an array (f may return a constant that ignores its input)."""
-    return np.asarray(_value_of(out), dtype=np.float64)
+    """The value of f's output as a finite real array (f may return a constant that ignores its
+    input); ``None``, NaN, inf or complex values raise ``ValueError`` naming ``f``."""
+    if isinstance(out, (Tensor, Dual, Var)):
+        out = out.value if not isinstance(out, Dual) else out.value
+    return check_result(out, "f", where="at x")
 
 
 def grad(f, x, mode="reverse"):
@@ -112,9 +115,10 @@ def jvp(f, x, v):
     x = as_array(x, "x")
     v = as_array(v, "v", shape=x.shape)
     out = f(Dual(x, v))
+    value = _output(out)
     if not isinstance(out, Dual):
-        return _output(out), np.zeros_like(_output(out))
-    return np.asarray(out.value, dtype=np.float64), np.asarray(out.deriv, dtype=np.float64)
+        return value, np.zeros_like(value)
+    return value, np.asarray(out.deriv, dtype=np.float64)
 
 
 def vjp(f, x, v):
