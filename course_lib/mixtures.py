@@ -41,7 +41,7 @@ import numpy as np
 from scipy.linalg import cholesky, solve_triangular
 from scipy.special import logsumexp
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_rng, as_scalar, check_size
 
 __all__ = [
     "GMMFit",
@@ -61,12 +61,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- validation
 
 def _rng(rng) -> np.random.Generator:
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, an int seed or None, "
-                         f"got {type(rng).__name__}")
-    return rng
+    return as_rng(rng, "rng", allow_none=True)
 
 
 def _samples(X, name="X") -> np.ndarray:
@@ -268,6 +263,7 @@ def gmm_sample(n: int, weights, means, covs, rng=None):
     """``n`` samples of the mixture and their component labels: ``(X (n, d), labels (n,))``."""
     n = int(as_scalar(n, "n", integer=True, positive=True))
     means = as_array(means, "means", ndim=2)
+    check_size((n, max(means.shape[1], 1)), "n")
     _, w, means, chol = _mixture(np.zeros((1, means.shape[1])), weights, means, covs)
     rng = _rng(rng)
     labels = rng.choice(len(w), size=n, p=w)

@@ -1252,7 +1252,7 @@ REGISTRY.update({
                                   extra=[("rows not summing to 1", np.full((4, 2), 0.4))]),
                          reg_covar=NONNEG),
     "mixtures.em": E(lambda: dict(**_gmm(), n_iter=3, tol=1e-6, reg_covar=1e-6), **GMM,
-                     n_iter=HCOUNT, tol=NONNEG, reg_covar=NONNEG),
+                     n_iter=COUNT, tol=NONNEG, reg_covar=NONNEG),  # a cap: stops early
     "mixtures.init_params": E(lambda: dict(X=A43(), k=2, rng=0, reg_covar=1e-6),
                               X=Arr(empty=True), k=Num(sign="pos", integer=True, huge=True),
                               rng=RNG, reg_covar=NONNEG),
