@@ -54,10 +54,16 @@ Convolution as a matrix
 Training (seeded, with a ``tqdm`` progress bar; runs on the device the model lives on)
 
 * ``train(model, X, y, n_steps, batch_size=64, lr=1e-3, loss="cross_entropy", optimizer="adam",
-  weight_decay=0.0, seed=0, progress=True, desc="training", schedule="constant", warmup=0)`` →
-  ``np.ndarray`` of the minibatch losses, one per step; ``"adam"`` and ``"sgd"`` are written out
-  (same iterates as ``torch.optim``); ``schedule="cosine"`` decays the step to 0, after ``warmup``
-  steps of linear increase.
+  weight_decay=0.0, seed=0, progress=True, desc="training", betas=(0.9, 0.999), shuffle=True,
+  step=None, schedule="constant", warmup=0)`` → ``np.ndarray`` of the minibatch losses, one per
+  step; ``"adam"`` and ``"sgd"`` are written out (same iterates as ``torch.optim``);
+  ``schedule="cosine"`` decays the step to 0, after ``warmup`` steps of linear increase. Unsupervised models (Chapter 9) pass ``y=None``
+  and ``loss="mean"``: the model's output is a per-sample loss (a negative ELBO, a negative
+  log-likelihood) and its mean is minimised. ``step(X_batch, y_batch) -> float`` replaces the
+  gradient step by the caller's own update (a GAN's alternating steps), keeping the batches, the
+  seed and the progress bar.
+* ``Optimizer(params, name="adam", lr=1e-3, weight_decay=0.0, betas=(0.9, 0.999))`` — the update of
+  ``train`` as an object: ``.zero_grad()``, then ``.step()`` after ``backward()``.
 * ``evaluate(model, X, y, loss="cross_entropy")`` → the loss on the whole set (a float).
 * ``accuracy(model, X, y)`` → the fraction of ``argmax`` predictions equal to ``y``.
 * ``count_parameters(model)`` → the number of trainable scalars.
@@ -75,10 +81,6 @@ from torch import nn
 from course_lib.utils import GrowthMonitor, as_array, as_choice, as_scalar, check_size
 
 __all__ = [
-    "MultiHeadAttention",
-    "ResidualBlock",
-    "TinyTransformer",
-    "TransformerBlock",
     "accuracy",
     "apply_rope",
     "attention",
@@ -87,11 +89,16 @@ __all__ = [
     "evaluate",
     "he_init",
     "mlp",
+    "MultiHeadAttention",
+    "Optimizer",
     "plain_net",
+    "ResidualBlock",
     "resnet",
     "sinusoidal_positions",
     "small_cnn",
+    "TinyTransformer",
     "train",
+    "TransformerBlock",
 ]
 
 
@@ -603,7 +610,14 @@ def _cross_entropy(out, y):
     return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
 
 
-def _loss_fn(loss):
+def _loss_fn(loss, unsupervised=False):
+    if unsupervised:  # y is None: the model's output is a per-sample loss, or loss(output) a scalar
+        if isinstance(loss, str) and loss == "mean":
+            return lambda out, y: out.mean()
+        if callable(loss):
+            return lambda out, y: loss(out)
+        raise ValueError(f"loss must be 'mean' or a callable output -> scalar when y is None, "
+                         f"got {loss!r}")
     if callable(loss):
         return loss
     if isinstance(loss, str) and loss == "cross_entropy":
@@ -617,6 +631,8 @@ def _data(model, X, y, loss):
     device, dtype = _model(model)
     tokens = any(isinstance(m, nn.Embedding) for m in model.modules())  # integer inputs are tokens
     X = _to_tensor(X, "X", device, dtype, keep_integers=tokens)
+    if y is None:                            # unsupervised: the model's output is the loss
+        return X, None
     y = _to_tensor(y, "y", device, dtype, keep_integers=True)
     if isinstance(loss, str) and loss == "cross_entropy":   # labels: integers in [0, C)
         if y.is_floating_point() and not torch.all(y == torch.round(y)):
@@ -673,10 +689,56 @@ _OPTIMIZERS = {"adam": _adam_step, "sgd": _sgd_step}
 _SCHEDULES = ("constant", "cosine")
 
 
+def _betas(betas):
+    try:
+        b1, b2 = (as_scalar(b, "betas", nonnegative=True) for b in betas)
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}") from None
+    if b1 >= 1 or b2 >= 1:
+        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+    return b1, b2
+
+
+class Optimizer:
+    """The update of ``train`` (``"adam"`` or ``"sgd"``, written out above) as an object, for loops
+    that alternate between models (a GAN's generator and critic each have one).
+
+    ``opt.zero_grad()`` clears the gradients; ``opt.step()``, after ``backward()``, moves every
+    parameter once: the same iterates as ``torch.optim.Adam`` / ``torch.optim.SGD``.
+    """
+
+    def __init__(self, params, name: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
+                 betas=(0.9, 0.999)):
+        if isinstance(params, torch.Tensor):
+            raise ValueError("params must be an iterable of tensors (model.parameters()), got one tensor")
+        try:
+            self.params = [p for p in params if p.requires_grad]
+        except (TypeError, AttributeError):
+            raise ValueError(f"params must be an iterable of tensors, got {type(params).__name__}") from None
+        if name not in _OPTIMIZERS:
+            raise ValueError(f"name must be one of {sorted(_OPTIMIZERS)}, got {name!r}")
+        self.name, self.t, self.state = name, 0, {}
+        self.lr = as_scalar(lr, "lr", positive=True)
+        self.weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
+        self.betas = _betas(betas)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        if self.name == "adam":
+            _adam_step(self.params, self.state, self.lr, self.weight_decay, self.t, betas=self.betas)
+        else:
+            _sgd_step(self.params, self.state, self.lr, self.weight_decay, self.t)
+
+
 def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float = 1e-3,
           loss="cross_entropy", optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
-          progress: bool = True, desc: str = "training", schedule: str = "constant",
-          warmup: int = 0) -> np.ndarray:
+          progress: bool = True, desc: str = "training", betas=(0.9, 0.999), shuffle: bool = True,
+          step=None, schedule: str = "constant", warmup: int = 0) -> np.ndarray:
     """Minimise the average ``loss(model(X_batch), y_batch)`` by minibatch ``optimizer`` steps.
 
     * ``X``, ``y``: arrays or tensors, one sample per row; they are moved to the model's device
@@ -692,6 +754,12 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
       with ``c_t = 1`` (``"constant"``) or ``c_t = (1 + cos(pi (t - 1) / n_steps)) / 2``
       (``"cosine"``: large steps first, small ones at the end, where a constant step lets Adam
       spike away from a good point); ``warmup = 0`` means no warm-up.
+    * ``y=None`` (unsupervised): ``loss`` is ``"mean"`` (the model returns one loss per sample, e.g.
+      a negative ELBO) or a callable ``output -> scalar tensor``.
+    * ``betas``: Adam's ``(β1, β2)``; ``shuffle=False`` visits the samples in their order (the
+      first step of a full-batch run then sees ``X`` itself, as a written-out step does).
+    * ``step``: a callable ``(X_batch, y_batch) -> float`` that makes the update itself (with its
+      own ``Optimizer`` objects); ``loss``, ``optimizer``, ``lr``, ``betas``, ``weight_decay`` are then unused.
 
     The model is trained in place and left in ``eval`` mode. Returns the ``n_steps`` minibatch losses.
     Bad data is refused by name (labels that are not integers in ``[0, C)``, NaN, no sample); a
@@ -705,32 +773,48 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
     weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    loss_fn = _loss_fn(loss)
-    if not isinstance(optimizer, str) or optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
-    step_fn = _OPTIMIZERS[optimizer]
+    if not isinstance(shuffle, bool):
+        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
+    if step is not None and not callable(step):
+        raise ValueError(f"step must be a callable (X_batch, y_batch) -> float, "
+                         f"got {type(step).__name__}")
+    if step is None:
+        loss_fn = _loss_fn(loss, unsupervised=y is None)
+        if not isinstance(optimizer, str) or optimizer not in _OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {optimizer!r}")
+        opt = Optimizer(model.parameters(), optimizer, lr, weight_decay, betas)
     if schedule not in _SCHEDULES:
         raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
     warmup = _int(warmup, "warmup", minimum=0)
     check_size(n_steps, "n_steps")
     from tqdm.auto import tqdm
 
-    params = [p for p in model.parameters() if p.requires_grad]
     gen = torch.Generator().manual_seed(int(seed))
     n = X.shape[0]
     batch_size = min(batch_size, n)
-    losses, order, pos, state = np.full(n_steps, np.nan), torch.randperm(n, generator=gen), 0, {}
+    draw = (lambda: torch.randperm(n, generator=gen)) if shuffle else (lambda: torch.arange(n))
+    losses, order, pos = np.full(n_steps, np.nan), draw(), 0
     monitor = GrowthMonitor("train", "the loss", advice=f"lr = {lr:.4g} is too large; the losses "
                             "after the first non-finite one are NaN")
     model.train()
     for t in tqdm(range(1, n_steps + 1), desc=desc, disable=not progress, leave=False):
         if pos + batch_size > n:
-            order, pos = torch.randperm(n, generator=gen), 0
+            order, pos = draw(), 0
         idx = order[pos:pos + batch_size].to(X.device)
         pos += batch_size
-        for p in params:
-            p.grad = None
-        value = loss_fn(model(X[idx]), y[idx])
+        yb = None if y is None else y[idx]
+        if step is not None:
+            value = step(X[idx], yb)
+            if isinstance(value, torch.Tensor):
+                value = value.item() if value.numel() == 1 else None
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not math.isfinite(value):
+                raise ValueError(f"step returned {value!r} at step {t}: it must return a finite "
+                                 "loss")
+            losses[t - 1] = float(value)
+            continue
+        opt.zero_grad()
+        value = loss_fn(model(X[idx]), yb)
         losses[t - 1] = _loss_value(value, loss, t)
         if monitor.update(t, losses[t - 1]) and not math.isfinite(losses[t - 1]):
             break                                    # diverged: the parameters are NaN from here
@@ -738,8 +822,8 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
         lr_t = lr * min(1.0, t / warmup) if warmup else lr
         if schedule == "cosine":
             lr_t *= 0.5 * (1.0 + math.cos(math.pi * (t - 1) / n_steps))
-        with torch.no_grad():
-            step_fn(params, state, lr_t, weight_decay, t)
+        opt.lr = lr_t
+        opt.step()
     model.eval()
     return losses
 

@@ -1214,6 +1214,158 @@ REGISTRY.update({
 # ---- chapter 9 entries (mixtures, vae, flows, gan, ... go here)
 
 
+def _gmm():
+    return dict(X=A43()[:, :2], weights=np.array([0.3, 0.7]),
+                means=np.array([[0.0, 0.0], [1.0, 1.0]]),
+                covs=np.stack([np.eye(2), np.array([[1.0, 0.2], [0.2, 0.5]])]))
+
+
+GMM = dict(X=Arr(empty=True), weights=Arr(extra=[("negative weight", np.array([1.2, -0.2])),
+                                                 ("sum not 1", np.array([0.3, 0.3]))]),
+           means=Arr(match=(0, 1), names=("weights", "X", "covs")),
+           covs=Arr(match=(0,), names=("weights", "means"),
+                    extra=[("not positive definite", np.stack([np.eye(2), -np.eye(2)]))]))
+
+
+def _vae_x():
+    return torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+
+
+def _critic2():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+
+
+def _gen2():
+    torch.manual_seed(1)
+    return torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+
+
+def _x2():
+    return torch.tensor([[0.0, 1.0], [1.0, 0.5], [-1.0, 0.2], [0.3, 0.3]])
+
+
+def _gan_step():
+    from course_lib.nets import Optimizer
+    G, D = _gen2(), _critic2()
+    return dict(generator=G, critic=D, x_real=_x2(), opt_g=Optimizer(G.parameters(), "sgd", 0.1),
+                opt_c=Optimizer(D.parameters(), "sgd", 0.1), loss="gan", n_critic=1)
+
+
+REGISTRY.update({
+    "mixtures.gaussian_logpdf": E(lambda: dict(X=A43()[:, :2], mean=np.zeros(2), cov=np.eye(2)),
+                                  X=Arr(empty=True), mean=Arr(match=(0,), names=("X",)),
+                                  cov=Arr(match=(0, 1), names=("mean",),
+                                          extra=[("not positive definite", -np.eye(2))])),
+    "mixtures.gaussian_kl": E(lambda: dict(m1=np.zeros(2), S1=np.eye(2), m2=np.ones(2),
+                                           S2=2 * np.eye(2)),
+                              m1=ARR, S1=Arr(match=(0, 1), names=("m1",)),
+                              m2=Arr(match=(0,), names=("m1",)),
+                              S2=Arr(match=(0, 1), names=("m1",))),
+    "mixtures.gaussian_mle": E(lambda: dict(X=A43()), X=Arr(empty=True)),
+    "mixtures.gmm_logpdf": E(_gmm, **GMM),
+    "mixtures.gmm_log_likelihood": E(_gmm, **GMM),
+    "mixtures.e_step": E(_gmm, **GMM),
+    "mixtures.m_step": E(lambda: dict(X=A43()[:, :2], resp=np.full((4, 2), 0.5), reg_covar=1e-6),
+                         X=Arr(empty=True),
+                         resp=Arr(match=(0,), names=("X",),
+                                  extra=[("rows not summing to 1", np.full((4, 2), 0.4))]),
+                         reg_covar=NONNEG),
+    "mixtures.em": E(lambda: dict(**_gmm(), n_iter=3, tol=1e-6, reg_covar=1e-6), **GMM,
+                     n_iter=COUNT, tol=NONNEG, reg_covar=NONNEG),  # a cap: stops early
+    "mixtures.init_params": E(lambda: dict(X=A43(), k=2, rng=0, reg_covar=1e-6),
+                              X=Arr(empty=True), k=Num(sign="pos", integer=True, huge=True),
+                              rng=RNG, reg_covar=NONNEG),
+    "mixtures.gmm_sample": E(lambda: dict(n=5, **{k: v for k, v in _gmm().items() if k != "X"},
+                                          rng=0),
+                             n=HCOUNT, rng=RNG,
+                             **{k: v for k, v in GMM.items() if k != "X"}),
+    "vae.reparametrize": E(lambda: dict(mu=torch.zeros(2, 3), logvar=torch.zeros(2, 3),
+                                        eps=torch.ones(2, 3)),
+                           mu=Tens(), logvar=Tens(names=("mu",)), eps=Tens(names=("mu",))),
+    "vae.gaussian_kl": E(lambda: dict(mu=torch.zeros(2, 3), logvar=torch.zeros(2, 3)),
+                         mu=Tens(), logvar=Tens(names=("mu",))),
+    "vae.VAE": E(lambda: dict(encoder=torch.nn.Linear(3, 4), decoder=torch.nn.Linear(2, 3), q=2),
+                 encoder=MODEL, decoder=MODEL, q=HCOUNT, likelihood=CHOICE),
+    "vae.VAE.elbo": E(lambda: dict(x=_vae_x(), n_samples=2),
+                      call=lambda cls, x, n_samples: _mlp_vae().elbo(x, n_samples),
+                      x=Tens(), n_samples=HCOUNT),
+    "vae.VAE.iwae": E(lambda: dict(x=_vae_x(), k=2),
+                      call=lambda cls, x, k: _mlp_vae().iwae(x, k), x=Tens(), k=HCOUNT),
+    "vae.mlp_vae": E(lambda: dict(d=3, q=2, hidden=4), d=HCOUNT, q=HCOUNT, hidden=HCOUNT,
+                     likelihood=CHOICE),
+    "vae.linear_vae": E(lambda: dict(d=3, q=2), d=HCOUNT, q=HCOUNT),
+    "vae.ppca": E(lambda: dict(X=A43(), q=1), X=Arr(empty=True), q=COUNT),
+    "vae.ppca_log_likelihood": E(lambda: dict(X=A43(), W=np.ones((3, 1)), b=np.zeros(3), s2=0.5),
+                                 X=Arr(empty=True), W=Arr(match=(0,), names=("X",)),
+                                 b=Arr(match=(0,), names=("X",)), s2=POS),
+    "flows.AffineCoupling": E(lambda: dict(mask=np.array([1.0, 0.0]), hidden=4),
+                              mask=Arr(extra=[("not 0/1", np.array([0.5, 1.0])),
+                                              ("all kept", np.array([1.0, 1.0]))]),
+                              hidden=HCOUNT),
+    "flows.RealNVP": E(lambda: dict(d=2, n_layers=2, hidden=4), d=HCOUNT, n_layers=HCOUNT,
+                       hidden=HCOUNT),
+    "flows.RealNVP.log_prob": E(lambda: dict(x=_x2()), x=Tens(),
+                                call=lambda cls, x: cls(2, 2, 4).log_prob(x)),
+    "flows.jacobian_log_det": E(lambda: dict(f=lambda v: 2 * v, x=_x2().double()),
+                                f=Fn(complex=False), x=Tens()),
+    "flows.grid_integral": E(lambda: dict(log_density=lambda P: -(P**2).sum(1),
+                                          xlim=(-1.0, 1.0), ylim=(-1.0, 1.0), n=4),
+                             log_density=Fn(complex=False),
+                             xlim=Arr(extra=[("decreasing", (1.0, -1.0))]),
+                             ylim=Arr(extra=[("decreasing", (1.0, -1.0))]), n=HCOUNT),
+    "energy.RBM": E(lambda: dict(n_visible=3, n_hidden=2, k=1), n_visible=HCOUNT,
+                    n_hidden=HCOUNT, k=HCOUNT),
+    "energy.RBM.free_energy": E(lambda: dict(v=_vae_x()), v=Tens(),
+                                call=lambda cls, v: cls(3, 2).free_energy(v)),
+    "energy.all_binary": E(lambda: dict(n=3), n=HCOUNT),
+    "gan.kl_lower_bound": E(lambda: dict(t_p=torch.zeros(3), t_q=torch.ones(2)),
+                            t_p=Tens(ndim=False), t_q=Tens(ndim=False)),
+    "gan.js_lower_bound": E(lambda: dict(logit_p=torch.zeros(3), logit_q=torch.ones(2)),
+                            logit_p=Tens(ndim=False), logit_q=Tens(ndim=False)),
+    "gan.discriminator_loss": E(lambda: dict(logit_real=torch.zeros(3),
+                                             logit_fake=torch.ones(2)),
+                                logit_real=Tens(ndim=False), logit_fake=Tens(ndim=False)),
+    "gan.generator_loss": E(lambda: dict(logit_fake=torch.ones(2)), logit_fake=Tens(ndim=False)),
+    "gan.critic_gap": E(lambda: dict(f_real=torch.zeros(3), f_fake=torch.ones(2)),
+                        f_real=Tens(ndim=False), f_fake=Tens(ndim=False)),
+    "gan.optimal_discriminator": E(lambda: dict(p=np.array([0.5, 0.5]), q=np.array([0.2, 0.8])),
+                                   p=ARR, q=Arr(match=(0,), names=("p",))),
+    "gan.gradient_penalty": E(lambda: dict(critic=_critic2(), x_real=_x2(), x_fake=_x2() + 1),
+                              critic=MODEL, x_real=Tens(), x_fake=Tens(names=("x_real",))),
+    "gan.clip_weights": E(lambda: dict(critic=_critic2(), c=0.1), critic=MODEL, c=POS),
+    "gan.w1_estimate": E(lambda: dict(critic=_critic2(), x_real=_x2(), x_fake=_x2() + 1),
+                         critic=MODEL, x_real=Tens(), x_fake=Tens(names=("x_real",))),
+    "gan.modes_covered": E(lambda: dict(samples=A43()[:, :2], centres=np.eye(2),
+                                        min_fraction=0.25),
+                           samples=Arr(empty=True), centres=Arr(match=(1,), names=("samples",)),
+                           min_fraction=POS),
+    "gan.gan_step": E(_gan_step, generator=MODEL, critic=MODEL, x_real=Tens(), loss=CHOICE,
+                      n_critic=HCOUNT),
+    "gan.train_gan": E(lambda: dict(generator=_gen2(), critic=_critic2(), X=A43()[:, :2],
+                                    n_steps=2, batch_size=2, lr=1e-2, seed=0, progress=False),
+                       generator=MODEL, critic=MODEL, X=Arr(empty=True), n_steps=HCOUNT,
+                       batch_size=HCOUNT, lr=POS, seed=SEED, loss=CHOICE),
+    "gan.train_critic": E(lambda: dict(critic=_critic2(), x_real=A43()[:, :2],
+                                       sample_fake=lambda m: torch.zeros(m, 2), n_steps=2,
+                                       batch_size=2, lr=1e-2, seed=0, progress=False),
+                          critic=MODEL, x_real=Arr(empty=True), n_steps=HCOUNT,
+                          batch_size=HCOUNT, lr=POS, seed=SEED,
+                          sample_fake=Fn(complex=False)),
+    "nets.Optimizer": E(lambda: dict(params=list(tiny_net().parameters()), name="sgd", lr=0.1,
+                                     weight_decay=0.0, betas=(0.9, 0.999)),
+                        name=CHOICE, lr=POS, weight_decay=NONNEG,
+                        betas=Bad(("one beta", (0.9,)), ("beta >= 1", (1.5, 0.9)),
+                                  ("NaN beta", (np.nan, 0.9)), ("None", None))),
+})
+
+
+def _mlp_vae():
+    from course_lib.vae import mlp_vae
+    torch.manual_seed(0)
+    return mlp_vae(3, 2, hidden=4)
+
+
 # ---- chapter 10 entries (diffusion, ... goes here)
 
 
@@ -1235,6 +1387,7 @@ NOT_COVERED = {
 }
 
 NOT_COVERED["autodiff.graph.Node"] = "the abstract base class of Var and Tensor: no arguments"
+NOT_COVERED["mixtures.GMMFit"] = "a result type (a dataclass) that mixtures.em builds, never validated"
 
 
 # ============================================================================ discovery

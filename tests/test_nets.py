@@ -275,6 +275,24 @@ def test_cosine_schedule_with_warmup_has_the_iterates_of_torch_lambda_lr():
         assert torch.allclose(p, q, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)])
+def test_optimizer_object_has_the_iterates_of_torch_optim(betas):
+    rng = np.random.default_rng(5)
+    X, y = torch.tensor(rng.standard_normal((20, 3))), torch.tensor(rng.standard_normal(20))
+    torch.manual_seed(0)
+    ours = nets.mlp([3, 5, 1], activation="tanh").double()
+    theirs = copy.deepcopy(ours)
+    opt = nets.Optimizer(ours.parameters(), "adam", lr=0.03, weight_decay=0.01, betas=betas)
+    ref = torch.optim.Adam(theirs.parameters(), lr=0.03, weight_decay=0.01, betas=betas)
+    for _ in range(15):
+        for model, o in ((ours, opt), (theirs, ref)):
+            o.zero_grad()
+            F.mse_loss(model(X)[:, 0], y).backward()
+            o.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert torch.allclose(p, q, rtol=0, atol=1e-12)
+
+
 def test_he_init_has_variance_two_over_fan_in_and_keeps_the_signal():
     model = nets.he_init(nets.plain_net(1000, 1000, 3, 10), seed=1)
     for layer in model:
@@ -332,6 +350,55 @@ def test_depth_32_default_plain_he_plain_and_resnet_for_every_seed(seed):
     assert loss["he"] > 5 * loss["resnet"], loss
 
 
+def test_train_with_betas_has_the_iterates_of_torch_adam():
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((30, 3)), rng.integers(0, 2, 30)
+    torch.manual_seed(0)
+    ours = nets.mlp([3, 6, 2]).double()
+    theirs = copy.deepcopy(ours)
+    nets.train(ours, X, y, n_steps=20, batch_size=30, lr=0.05, betas=(0.5, 0.9), progress=False)
+    opt = torch.optim.Adam(theirs.parameters(), lr=0.05, betas=(0.5, 0.9))
+    for _ in range(20):
+        opt.zero_grad()
+        F.cross_entropy(theirs(torch.tensor(X)), torch.tensor(y)).backward()
+        opt.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert torch.allclose(p, q, rtol=0, atol=1e-12)
+
+
+class _SquaredDistance(torch.nn.Module):
+    """A per-sample loss ``|x - m|^2``: its mean is minimised at the mean of the data."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.m = torch.nn.Parameter(torch.zeros(d, dtype=torch.float64))
+
+    def forward(self, x):
+        return ((x - self.m) ** 2).sum(1)
+
+
+def test_unsupervised_training_minimises_the_mean_of_the_output():
+    X = np.random.default_rng(7).standard_normal((40, 2)) + [3.0, -1.0]
+    model = _SquaredDistance(2)
+    losses = nets.train(model, X, None, n_steps=200, batch_size=40, lr=0.1, loss="mean",
+                        optimizer="sgd", progress=False)
+    assert np.allclose(model.m.detach().numpy(), X.mean(0), atol=1e-10)
+    assert losses[-1] < losses[0]
+    same = _SquaredDistance(2)
+    nets.train(same, X, None, n_steps=200, batch_size=40, lr=0.1, loss=lambda out: out.mean(),
+               optimizer="sgd", progress=False)
+    assert torch.equal(same.m, model.m)
+
+
+def test_shuffle_false_visits_the_samples_in_order_and_step_replaces_the_update():
+    X = np.arange(10.0)[:, None]
+    seen = []
+    losses = nets.train(_SquaredDistance(1), X, None, n_steps=4, batch_size=4, shuffle=False,
+                        progress=False, step=lambda xb, yb: seen.append(xb[:, 0].tolist()) or 1.5)
+    assert seen == [[0, 1, 2, 3], [4, 5, 6, 7], [0, 1, 2, 3], [4, 5, 6, 7]]
+    assert np.array_equal(losses, np.full(4, 1.5))
+
+
 # ----------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("call, match", [
@@ -370,6 +437,18 @@ def test_depth_32_default_plain_he_plain_and_resnet_for_every_seed(seed):
      "warmup"),
     (lambda: nets.he_init("model"), "model"),
     (lambda: nets.he_init(nets.mlp([2, 2]), seed=-1), "seed"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1), "loss"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), np.zeros(4), n_steps=1, betas=(0.9, 1.0)), "betas"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), np.zeros(4), n_steps=1, betas=0.9), "betas"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1, step="adam"), "step"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1, step=lambda x, y: None), "step"),
+    (lambda: nets.Optimizer(nets.mlp([2, 2]).parameters(), "rmsprop"), "name"),
+    (lambda: nets.Optimizer(torch.zeros(3), "sgd"), "params"),
+    (lambda: nets.Optimizer(nets.mlp([2, 2]).parameters(), "sgd", lr=0), "lr"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1,
+                        loss=lambda out: out.sum() * float("nan"), progress=False), "nan at the first step"),
+    (lambda: nets.train(nets.mlp([2, 2]), np.ones((4, 2)), None, n_steps=1,
+                        loss=lambda out: out, progress=False), "scalar"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
