@@ -85,7 +85,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import ot
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_choice, as_rng, as_scalar, check_result, check_size
 
 __all__ = [
     "NoiseSchedule",
@@ -126,11 +126,7 @@ def _int(x, name, minimum=1) -> int:
 
 
 def _rng(rng) -> np.random.Generator:
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
-        return np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
-    return rng
+    return as_rng(rng, "rng", allow_none=True)
 
 
 def _callable(f, name):
@@ -140,18 +136,7 @@ def _callable(f, name):
 
 def _field(f, name, x, t):
     """``f(x, t)`` as a finite float64 array shaped like ``x``, or ``ValueError`` naming ``f``."""
-    out = f(x, t)
-    if out is None:
-        raise ValueError(f"{name} returned None")
-    try:
-        out = np.asarray(out, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} returned {type(out).__name__}, expected an array") from None
-    if out.shape != x.shape:
-        raise ValueError(f"{name} returned shape {out.shape}, expected {x.shape}")
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} returned NaN or infinite values at t = {t:g}")
-    return out
+    return check_result(f(x, t), name, shape=x.shape, where=f"at t = {t:g}")
 
 
 def _points(x, name="x", d=None):
@@ -177,6 +162,13 @@ def _time(t, name="t"):
     return a if a.ndim else float(a)
 
 
+def _scalar_time(t, name="t") -> float:
+    """A single time in ``[0, 1]`` (a number, or a one-element tensor)."""
+    if isinstance(t, torch.Tensor) and t.numel() == 1 and t.is_floating_point():
+        t = t.item()
+    return as_scalar(t, name, nonnegative=True, upper=1.0)
+
+
 # ----------------------------------------------------------------------------- noise schedules
 
 class NoiseSchedule:
@@ -187,9 +179,12 @@ class NoiseSchedule:
     """
 
     def __init__(self, kind: str, params):
-        if kind not in ("vp", "ve"):
-            raise ValueError(f"kind must be 'vp' or 've', got {kind!r}")
-        self.kind, self.params = kind, tuple(float(p) for p in params)
+        as_choice(kind, "kind", ("vp", "ve"))
+        p = as_array(params, "params", shape=(2,))
+        if np.any(p <= 0) or (p[1] < p[0] if kind == "vp" else p[1] <= p[0]):
+            raise ValueError(f"params must be two positive numbers (min, max) with min "
+                             f"{'<=' if kind == 'vp' else '<'} max, got {tuple(p)}")
+        self.kind, self.params = kind, (float(p[0]), float(p[1]))
 
     def __repr__(self):
         names = ("beta_min", "beta_max") if self.kind == "vp" else ("sigma_min", "sigma_max")
@@ -301,6 +296,7 @@ def gmm_sample(n, weights, means, covs, rng=None):
     """``n`` samples of ``Σ_k w_k N(m_k, C_k)``: returns ``(x, k)``, the points and their components."""
     n = _int(n, "n")
     w, m, _, L = _gmm(weights, means, covs)
+    check_size((2, n, m.shape[1]), "n")
     rng = _rng(rng)
     k = rng.choice(w.size, size=n, p=w / w.sum())
     z = rng.standard_normal((n, m.shape[1]))
@@ -351,7 +347,7 @@ def gmm_marginal_score(weights, means, covs, schedule):
     schedule = _schedule(schedule)
 
     def score(x, t):
-        t = float(_time(t))
+        t = _scalar_time(t)
         x = _points(x, d=m.shape[1])
         return _score(x, *_noised(w, m, C, float(schedule.alpha(t)), float(schedule.sigma(t))))
 
@@ -375,7 +371,7 @@ def gmm_flow_velocity(weights, means, covs):
     w, m, C, _ = _gmm(weights, means, covs)
 
     def velocity(x, t):
-        t = float(_time(t))
+        t = _scalar_time(t)
         x = _points(x, d=m.shape[1])
         if t <= 0.5:
             return (_posterior_mean(x, w, m, C, t, 1 - t) - x) / (1 - t)
@@ -389,7 +385,7 @@ def tweedie(x, t, score, schedule) -> np.ndarray:
     _callable(score, "score")
     schedule = _schedule(schedule)
     x = _points(x)
-    t = float(_time(t))
+    t = _scalar_time(t)
     a, s = float(schedule.alpha(t)), float(schedule.sigma(t))
     if a == 0:
         raise ValueError("t is so large that alpha(t) = 0: nothing is left of x_0")
@@ -400,7 +396,8 @@ def tweedie(x, t, score, schedule) -> np.ndarray:
 
 def _grid(n_steps, t_min, t_max):
     n_steps = _int(n_steps, "n_steps")
-    t_min, t_max = float(_time(t_min, "t_min")), float(_time(t_max, "t_max"))
+    check_size((n_steps + 1,), "n_steps")
+    t_min, t_max = _scalar_time(t_min, "t_min"), _scalar_time(t_max, "t_max")
     if t_min >= t_max:
         raise ValueError(f"t_min must be < t_max, got t_min={t_min}, t_max={t_max}")
     return np.linspace(t_max, t_min, n_steps + 1)
@@ -455,6 +452,7 @@ def edm_sigmas(n_steps, sigma_min=0.002, sigma_max=80.0, rho=7.0) -> np.ndarray:
     """Karras et al. (2022): ``σ_i = (σ_max^{1/ρ} + i/(N-1) (σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ``,
     ``i = 0..N-1``, then ``σ_N = 0``: ``N + 1`` levels, dense near ``σ_min`` for large ``ρ``."""
     n_steps = _int(n_steps, "n_steps", minimum=2)
+    check_size((2, n_steps + 1), "n_steps")
     s0 = as_scalar(sigma_min, "sigma_min", positive=True)
     s1 = as_scalar(sigma_max, "sigma_max", positive=True)
     rho = as_scalar(rho, "rho", positive=True)
@@ -493,7 +491,9 @@ def flow_matching_sample(velocity, x, n_steps, method="euler", return_path=False
     if method not in ("euler", "heun"):
         raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
     x = _points(x).copy()
-    ts = np.linspace(0.0, 1.0, _int(n_steps, "n_steps") + 1)
+    n_steps = _int(n_steps, "n_steps")
+    check_size((n_steps + 1,), "n_steps")
+    ts = np.linspace(0.0, 1.0, n_steps + 1)
     path = [x.copy()]
     for t, t_next in zip(ts[:-1], ts[1:]):
         dt = t_next - t
@@ -548,6 +548,10 @@ class TimeMLP(nn.Module):
         dim, width = _int(dim, "dim"), _int(width, "width")
         depth, n_freq = _int(depth, "depth"), _int(n_freq, "n_freq")
         self.dim, self.n_classes = dim, None if n_classes is None else _int(n_classes, "n_classes")
+        for shape, name in (((width, width), "width"), ((dim, width), "dim"),
+                            ((depth, width, width), "depth"), ((depth, 2 * n_freq, width), "n_freq"),
+                            ((1 + (self.n_classes or 0), 2 * n_freq), "n_classes")):
+            check_size(shape, name, itemsize=4)
         self.register_buffer("freq", math.pi * torch.arange(1, n_freq + 1, dtype=torch.float32))
         self.layers = nn.ModuleList([nn.Linear(dim if i == 0 else width, width) for i in range(depth)])
         self.time = nn.ModuleList([nn.Linear(2 * n_freq, width) for _ in range(depth)])
@@ -566,6 +570,15 @@ class TimeMLP(nn.Module):
         return e
 
     def forward(self, x, t, y=None):
+        x = _torch_batch(x, "x")
+        if x.shape[1] != self.dim:
+            raise ValueError(f"x must have {self.dim} columns (dim), got shape {tuple(x.shape)}")
+        if isinstance(t, torch.Tensor) and t.numel() > 1:
+            if not t.is_floating_point() or t.numel() != x.shape[0]:
+                raise ValueError(f"t must be a time or a float tensor of {x.shape[0]} times")
+            _time(t)
+        else:
+            _scalar_time(t)
         e = self.embed(t, y, x.shape[0])
         h = x
         for layer, time in zip(self.layers, self.time):
@@ -581,6 +594,12 @@ def _torch_batch(x, name, model=None):
     if not torch.all(torch.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
+
+
+def _model(model):
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
 
 
 def _call_model(model, x, t, y):
@@ -600,13 +619,14 @@ def dsm_loss(model, x0, schedule, t=None, eps=None, y=None, t_min=1e-3, generato
     """Denoising score matching, noise parametrisation: ``mean_b ‖ε̂(x_t, t[, y]) - ε‖²`` with
     ``x_t = α(t) x_0 + σ(t) ε``. When not given, ``t ~ U[t_min, 1]`` (shape ``(B, 1)``) then
     ``ε ~ N(0, Id)`` are drawn from ``generator``, in that order."""
+    model = _model(model)
     x0 = _torch_batch(x0, "x0")
     schedule = _schedule(schedule)
     t_min = as_scalar(t_min, "t_min", nonnegative=True, upper=0.5)
     t = _draw_t(t, x0.shape[0], x0, t_min, generator)
     if eps is None:
         eps = torch.randn(x0.shape, generator=generator).to(x0)
-    elif not isinstance(eps, torch.Tensor) or eps.shape != x0.shape:
+    elif _torch_batch(eps, "eps").shape != x0.shape:
         raise ValueError(f"eps must be a tensor shaped like x0 {tuple(x0.shape)}")
     x_t = schedule.alpha(t) * x0 + schedule.sigma(t) * eps
     return ((_call_model(model, x_t, t, y) - eps) ** 2).sum(1).mean()
@@ -631,13 +651,13 @@ def fm_loss(model, x1, x0=None, t=None, y=None, generator=None, coupling="indepe
     given, ``t ~ U[0, 1]`` (shape ``(B, 1)``) then ``x_0 ~ N(0, Id)`` are drawn from ``generator``.
     With ``coupling="ot"`` the pairs are first re-matched by :func:`ot_pairing` (minibatch optimal
     transport: the lines from noise to data no longer cross within the batch)."""
+    model = _model(model)
     x1 = _torch_batch(x1, "x1")
-    if coupling not in ("independent", "ot"):
-        raise ValueError(f"coupling must be 'independent' or 'ot', got {coupling!r}")
+    as_choice(coupling, "coupling", ("independent", "ot"))
     t = _draw_t(t, x1.shape[0], x1, 0.0, generator)
     if x0 is None:
         x0 = torch.randn(x1.shape, generator=generator).to(x1)
-    elif not isinstance(x0, torch.Tensor) or x0.shape != x1.shape:
+    elif _torch_batch(x0, "x0").shape != x1.shape:
         raise ValueError(f"x0 must be a tensor shaped like x1 {tuple(x1.shape)}")
     if coupling == "ot":
         if y is not None:
@@ -660,23 +680,27 @@ def train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.
     with learning rate ``lr (1 - k/n_steps)`` at step ``k = 0..n_steps-1``. The model is left in
     ``eval`` mode. Returns the ``n_steps`` minibatch losses.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    p = next(model.parameters(), None)
+    p = next(_model(model).parameters(), None)
     if p is None:
         raise ValueError("model has no parameters to train")
-    X = torch.as_tensor(as_array(X, "X", ndim=2)).to(p)
+    X = as_array(X, "X", ndim=2)
+    if X.shape[0] == 0:
+        raise ValueError(f"X must hold at least one row, got shape {X.shape}")
+    X = torch.as_tensor(X).to(p)
     n_steps, batch_size = _int(n_steps, "n_steps"), _int(batch_size, "batch_size")
+    check_size((n_steps,), "n_steps")
+    check_size((4, batch_size, X.shape[1]), "batch_size")
     lr = as_scalar(lr, "lr", positive=True)
-    if objective not in ("dsm", "fm"):
-        raise ValueError(f"objective must be 'dsm' or 'fm', got {objective!r}")
+    as_choice(objective, "objective", ("dsm", "fm"))
+    as_choice(coupling, "coupling", ("independent", "ot"))
+    t_min = as_scalar(t_min, "t_min", nonnegative=True, upper=0.5)
     if objective == "dsm":
         schedule = _schedule(schedule)
     if y is not None:
         if getattr(model, "n_classes", None) is None:
             raise ValueError("labels y need a model with n_classes (a class-conditional TimeMLP)")
-        y = torch.as_tensor(np.asarray(y)).long().to(p.device)
-        if y.shape != (X.shape[0],) or y.min() < 0 or y.max() >= model.n_classes:
+        y = _labels(y, model.n_classes, p.device)
+        if y.shape != (X.shape[0],):
             raise ValueError(f"y must hold one label in 0..{model.n_classes - 1} per row of X")
     p_uncond = as_scalar(p_uncond, "p_uncond", nonnegative=True, upper=1.0)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -707,6 +731,15 @@ def train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.
     return losses
 
 
+def _labels(y, n_classes, device):
+    """Class labels: integers in ``0..n_classes-1`` (one, or one per sample), as a long tensor."""
+    a = as_array(y, "y")
+    if a.ndim > 1 or a.size == 0 or np.any(a != np.round(a)) or np.any(a < 0) \
+            or np.any(a >= n_classes):
+        raise ValueError(f"y must hold integer labels in 0..{n_classes - 1}, got {y!r:.60}")
+    return torch.as_tensor(a).long().to(device)
+
+
 def _guided(model, y, guidance):
     """``(x, t) ↦ (1 + w) m(x, t, y) - w m(x, t, ∅)`` on torch tensors (plain ``m(x, t)`` if no ``y``)."""
     if not isinstance(model, nn.Module):
@@ -719,7 +752,7 @@ def _guided(model, y, guidance):
         return lambda x, t: model(x, t), p
     if getattr(model, "n_classes", None) is None:
         raise ValueError("labels y need a model with n_classes")
-    y = torch.as_tensor(np.asarray(y)).long().to(p.device)
+    y = _labels(y, model.n_classes, p.device)
     null = torch.full_like(y, model.n_classes)
     if w == 0:
         return lambda x, t: model(x, t, y), p
@@ -734,8 +767,12 @@ def score_function(model, schedule, y=None, guidance=0.0):
 
     @torch.no_grad()
     def score(x, t):
-        xt = torch.as_tensor(np.asarray(x)).to(p)
-        return (-eps(xt, float(t)) / float(schedule.sigma(float(t)))).double().cpu().numpy()
+        t = _scalar_time(t)
+        sigma = float(schedule.sigma(t))
+        if sigma == 0:
+            raise ValueError("t must be > 0: the score of the data (sigma(t) = 0) is not learned")
+        xt = torch.as_tensor(_points(x)).to(p)
+        return (-eps(xt, t) / sigma).double().cpu().numpy()
 
     return score
 
@@ -746,6 +783,7 @@ def velocity_function(model, y=None, guidance=0.0):
 
     @torch.no_grad()
     def velocity(x, t):
-        return vel(torch.as_tensor(np.asarray(x)).to(p), float(t)).double().cpu().numpy()
+        t = _scalar_time(t)
+        return vel(torch.as_tensor(_points(x)).to(p), t).double().cpu().numpy()
 
     return velocity

@@ -61,7 +61,7 @@ import itertools
 
 import numpy as np
 
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_rng, as_scalar, check_result, check_size
 
 __all__ = [
     "autocorrelation",
@@ -86,11 +86,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- validation helpers
 
 def _rng(rng) -> np.random.Generator:
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
-        return np.random.default_rng(rng)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
-    return rng
+    return as_rng(rng, "rng", allow_none=True)
 
 
 def _int(x, name, minimum=1) -> int:
@@ -106,19 +102,9 @@ def _callable(f, name):
 
 
 def _call(f, name, *args, shape=None):
-    """``f(*args)`` as a finite float64 array (of ``shape`` if given), or ``ValueError`` naming ``f``."""
-    out = f(*args)
-    if out is None:
-        raise ValueError(f"{name} returned None")
-    try:
-        out = np.asarray(out, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} returned {type(out).__name__}, expected numbers") from None
-    if shape is not None and out.shape != shape:
-        raise ValueError(f"{name} returned shape {out.shape}, expected {shape}")
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} returned NaN or infinite values")
-    return out
+    """``f(*args)`` as a finite float64 array (of ``shape`` if given), or ``ValueError`` naming ``f``
+    (``None``, complex values, NaN or inf, a wrong shape)."""
+    return check_result(f(*args), name, shape=shape)
 
 
 def _states(x0):
@@ -144,6 +130,7 @@ def ula(grad_V, x0, step, n_steps, rng=None, temperature=1.0, keep_every=1) -> n
     n_steps = _int(n_steps, "n_steps")
     T = as_scalar(temperature, "temperature", positive=True)
     keep_every = _int(keep_every, "keep_every")
+    check_size((n_steps // keep_every + 1, *x.shape), "n_steps")
     rng = _rng(rng)
     noise = np.sqrt(2 * h * T)
     out = [x.copy()]
@@ -191,6 +178,7 @@ def metropolis_hastings(log_pi, propose, log_q, x0, n_steps, rng=None):
         _callable(log_q, "log_q")
     x = _states(x0).copy()
     n_steps = _int(n_steps, "n_steps")
+    check_size((n_steps + 1, *x.shape), "n_steps")
     rng = _rng(rng)
     batch = x.shape[:-1]
     lp_x = _call(log_pi, "log_pi", x, shape=batch)
@@ -225,6 +213,7 @@ def mala(V, grad_V, x0, step, n_steps, rng=None, temperature=1.0, keep_every=1):
     n_steps = _int(n_steps, "n_steps")
     T = as_scalar(temperature, "temperature", positive=True)
     keep_every = _int(keep_every, "keep_every")
+    check_size((n_steps // keep_every + 1, *x.shape), "n_steps")
     rng = _rng(rng)
     batch = x.shape[:-1]
     V_x, g_x = _call(V, "V", x, shape=batch), _call(grad_V, "grad_V", x, shape=x.shape)
@@ -298,6 +287,7 @@ def mean_first_passage_time(V, a, b, temperature=1.0, lower=None, n_grid=20001) 
     if lower >= a:
         raise ValueError(f"lower must be < a, got {lower}")
     n_grid = _int(n_grid, "n_grid", minimum=5)
+    check_size((4, n_grid), "n_grid")
     n_left = min(max(int(round((a - lower) / (b - lower) * (n_grid - 1))), 2), n_grid - 3)
     z = np.concatenate([np.linspace(lower, a, n_left + 1)[:-1], np.linspace(a, b, n_grid - n_left)])
     U = _call(V, "V", z, shape=z.shape) / T
@@ -378,6 +368,7 @@ def ising_couplings(L, periodic=True) -> np.ndarray:
     axis coincide and the coupling counts twice).
     """
     L = _int(L, "L", minimum=2)
+    check_size((L * L, L * L), "L")
     J = np.zeros((L * L, L * L))
     for r, c in itertools.product(range(L), range(L)):
         for dr, dc in ((0, 1), (1, 0)):
@@ -405,6 +396,7 @@ def gibbs_boltzmann(J, h, beta, s0, n_sweeps, rng=None) -> np.ndarray:
     if s.ndim > 2:
         raise ValueError(f"s0 must have shape (n,) or (m, n), got {s.shape}")
     n_sweeps = _int(n_sweeps, "n_sweeps")
+    check_size((n_sweeps + 1, *s.shape), "n_sweeps")
     rng = _rng(rng)
     out = [s.copy()]
     for _ in range(n_sweeps):

@@ -11,7 +11,7 @@ import torch
 from course_lib import data, diffusion, nets, ot
 
 SEEDS = range(5)
-DSM_STEPS, OT_STEPS = 1000, 600    # as in the notebook
+DSM_STEPS, OT_STEPS, DIGIT_STEPS = 1000, 400, 400  # as in the notebook (DSM: 700 failed 1 seed in 5)
 W = np.array([0.5, 0.3, 0.2])
 M = np.array([[-2.0, -1.0], [2.0, -1.0], [0.0, 2.5]])
 C = np.array([[[0.3, 0.1], [0.1, 0.2]], [[0.2, -0.1], [-0.1, 0.4]], 0.15 * np.eye(2)])
@@ -64,7 +64,7 @@ def test_exact_score_samplers_reach_the_sampling_floor(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_score_network_and_ot_flow_matching(seed):
-    """Sections 6 and 7 at the notebook's sizes (1000 DSM steps, 600 OT flow-matching steps), with
+    """Sections 6 and 7 at the notebook's sizes (1000 DSM steps, 400 OT flow-matching steps), with
     the step counts of Section 7 reduced to N = 1, 2, 4, 8, 16: the diffusion ODE and SDE need at
     least 4 Euler steps to come as close to the target as the OT flow does in 2."""
     rng, dist, floor, x_T = mixture_setting(seed)
@@ -116,7 +116,7 @@ def test_digits_samples_are_classified_far_above_noise(seed):
     cnn = nets.small_cnn(channels=(32, 64))
     nets.train(cnn, X_tr, y_tr, n_steps=80, batch_size=600, lr=1.5e-2, seed=seed, progress=False)
     net = diffusion.TimeMLP(64, width=192, depth=3, n_classes=10)
-    diffusion.train(net, 2 * X_tr.reshape(-1, 64) - 1, 600, schedule=VP, y=y_tr, p_uncond=0.2,
+    diffusion.train(net, 2 * X_tr.reshape(-1, 64) - 1, DIGIT_STEPS, schedule=VP, y=y_tr, p_uncond=0.2,
                     seed=seed, progress=False)
 
     def sample(y=None, w=0.0, n=500):

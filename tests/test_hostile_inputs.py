@@ -1210,6 +1210,237 @@ REGISTRY.update({
 
 # ---- chapter 7 entries (sampling, ... go here; ot is registered above)
 
+def chains0():
+    return np.array([[0.5, -0.2], [1.0, 0.3]])
+
+
+def quad_V(x):
+    return 0.5 * np.sum(np.asarray(x) ** 2, axis=-1)
+
+
+def quad_grad(x):
+    return np.asarray(x, dtype=np.float64).copy()
+
+
+def mc_chain():
+    return np.random.default_rng(0).standard_normal((12, 2))
+
+
+def ising4():
+    from course_lib.sampling import ising_couplings
+    return ising_couplings(2, periodic=False)
+
+
+def spins4():
+    return np.array([[1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, 1.0, -1.0]])
+
+
+def gmm_args():
+    return dict(weights=np.array([0.3, 0.7]), means=np.array([[0.0, 0.0], [2.0, 1.0]]),
+                covs=np.stack([np.eye(2), 0.5 * np.eye(2)]))
+
+
+def tiny_timemlp(**kw):
+    from course_lib.diffusion import TimeMLP
+    torch.manual_seed(0)
+    return TimeMLP(2, width=8, depth=1, n_freq=2, **kw)
+
+
+def pts2():
+    return np.array([[0.5, -0.2], [1.0, 0.3], [-0.4, 0.8]])
+
+
+def tens2():
+    return torch.tensor([[0.5, -0.2], [1.0, 0.3], [-0.4, 0.8]])
+
+
+def vp():
+    from course_lib.diffusion import vp_schedule
+    return vp_schedule()
+
+
+CHAINS = Arr(ndim="extra")                    # (d,) or (m, d): a missing axis is valid
+BAD_SCHEDULE = Bad(("text", "vp"), ("number", 3), ("None", None))
+TIME = Num(sign="nonneg", upper=1.0)          # a time in [0, 1]
+BAD_GMM = dict(weights=Arr(extra=[("negative weight", np.array([1.2, -0.2])),
+                                  ("not summing to 1", np.array([0.3, 0.3]))]),
+               means=Arr(match=(0,)),
+               covs=Arr(match=(0, 1, 2), extra=[
+                   ("not symmetric", np.stack([np.eye(2), [[1.0, 0.5], [0.0, 1.0]]])),
+                   ("not positive definite", np.stack([np.eye(2), -np.eye(2)]))]))
+BAD_LABELS3 = Bad(("fractional label", np.array([0.5, 1.0])), ("negative label", np.array([-1, 0])),
+                  ("label >= n_classes", np.array([3, 0])), ("NaN label", np.array([np.nan, 0.0])),
+                  ("text", "a"))     # one per row of x, whose number the field learns only later
+H_FIELD = Arr(match=(0,), none_ok=True)       # h = None means no external field (h = 0)
+BAD_PATH = Arr(extra=[("one time point", np.ones((1, 2, 2))), ("does not move", np.ones((3, 2, 2)))])
+
+
+def _path():
+    return np.cumsum(np.random.default_rng(0).standard_normal((4, 3, 2)), axis=0)
+
+
+REGISTRY.update({
+    # ------------------------------------------------------------------ sampling (chapter 7)
+    "sampling.ula": E(lambda: dict(grad_V=quad_grad, x0=chains0(), step=0.1, n_steps=3, rng=0,
+                                   temperature=1.0, keep_every=1),
+                      grad_V=FN, x0=CHAINS, step=POS, n_steps=HCOUNT, rng=RNG, temperature=POS,
+                      keep_every=COUNT),
+    "sampling.mala": E(lambda: dict(V=quad_V, grad_V=quad_grad, x0=chains0(), step=0.1, n_steps=3,
+                                    rng=0, temperature=1.0, keep_every=1),
+                       V=FN, grad_V=FN, x0=CHAINS, step=POS, n_steps=HCOUNT, rng=RNG,
+                       temperature=POS, keep_every=COUNT),
+    "sampling.mala_log_proposal": E(lambda: dict(y=chains0()[::-1], x=chains0(), grad_V=quad_grad,
+                                                 step=0.1, temperature=1.0),
+                                    y=Arr(names=("x",)), x=Arr(names=("y",)), grad_V=FN, step=POS,
+                                    temperature=POS),
+    "sampling.mh_acceptance": E(lambda: dict(log_pi_x=X3(), log_pi_y=-X3(), log_q_y_given_x=X3(),
+                                             log_q_x_given_y=X3() / 2),
+                                log_pi_x=ANY, log_pi_y=ANY, log_q_y_given_x=ANY, log_q_x_given_y=ANY),
+    "sampling.metropolis_hastings": E(lambda: dict(log_pi=lambda x: -quad_V(x),
+                                                   propose=lambda x, g: x + g.standard_normal(x.shape),
+                                                   log_q=lambda y, x: -quad_V(y - x),
+                                                   x0=chains0(), n_steps=3, rng=0),
+                                      log_pi=FN, propose=FN, log_q=FN, x0=CHAINS, n_steps=HCOUNT,
+                                      rng=RNG),
+    "sampling.transition_times": E(lambda: dict(grad_V=lambda x: x**3 - x, x0=np.array([-1.0, 1.0]),
+                                                step=0.05, n_steps=3, level=0.5, rng=0),
+                                   grad_V=FN, x0=Arr(extra=[("inside the band", [0.0, 1.0])]),
+                                   step=POS, level=POS, rng=RNG, temperature=POS,
+                                   n_steps=COUNT),   # sizes no array: a long run, not a big one
+    "sampling.mean_first_passage_time": E(lambda: dict(V=lambda x: x**4 / 4 - x**2 / 2, a=-1.0,
+                                                       b=1.0, temperature=0.5, lower=None, n_grid=101),
+                                          V=FN, a=REAL, b=Num(extra=[("b <= a", -2.0)]),
+                                          temperature=POS, lower=Num(extra=[("lower >= a", 0.0)]),
+                                          n_grid=HCOUNT),
+    "sampling.mh_transition_matrix": E(lambda: dict(pi=np.array([0.2, 0.3, 0.5]),
+                                                    Q=np.full((3, 3), 1 / 3)),
+                                       pi=Arr(extra=[("negative entry", [0.5, -0.1, 0.6]),
+                                                     ("zero entry", [0.5, 0.0, 0.5])]),
+                                       Q=Arr(match=(0, 1), extra=[("not stochastic", np.eye(3) * 2)])),
+    "sampling.stationary_distribution": E(lambda: dict(P=np.array([[0.5, 0.5], [0.2, 0.8]])),
+                                          P=Arr(extra=[("not square", np.full((2, 3), 1 / 3)),
+                                                       ("not stochastic", np.eye(2) * 2)])),
+    "sampling.boltzmann_energy": E(lambda: dict(s=spins4()[0], J=ising4(), h=np.ones(4)),
+                                   s=Arr(ndim="missing", extra=[("not a spin", [1.0, 0.5, 1, 1])]),
+                                   J=Arr(extra=[("not symmetric", np.triu(ising4()))]),
+                                   h=Arr(match=(0,))),
+    "sampling.ising_couplings": E(lambda: dict(L=3, periodic=True), L=HCOUNT),
+    "sampling.gibbs_boltzmann": E(lambda: dict(J=ising4(), h=np.zeros(4), beta=0.5, s0=spins4(),
+                                               n_sweeps=2, rng=0),
+                                  J=ARR, h=H_FIELD, beta=NONNEG, s0=Arr(ndim="extra"),
+                                  n_sweeps=HCOUNT, rng=RNG),
+    "sampling.enumerate_boltzmann": E(lambda: dict(J=ising4(), h=np.zeros(4), beta=0.5),
+                                      J=ARR, h=H_FIELD, beta=NONNEG),
+    "sampling.autocorrelation": E(lambda: dict(x=mc_chain(), max_lag=3),
+                                  x=Arr(ndim="extra", extra=[("constant", np.ones((12, 2))),
+                                                             ("3 steps", np.ones((3, 2)))]),
+                                  max_lag=COUNT0),
+    "sampling.effective_sample_size": E(lambda: dict(x=mc_chain()), x=Arr(ndim="extra")),
+    "sampling.mc_standard_error": E(lambda: dict(x=mc_chain()), x=Arr(ndim="extra")),
+
+    # ------------------------------------------------------------------ diffusion (chapter 7)
+    "diffusion.vp_schedule": E(lambda: dict(beta_min=0.1, beta_max=20.0), beta_min=POS,
+                               beta_max=Num(sign="pos", extra=[("below beta_min", 0.05)])),
+    "diffusion.ve_schedule": E(lambda: dict(sigma_min=0.01, sigma_max=10.0), sigma_min=POS,
+                               sigma_max=Num(sign="pos", extra=[("below sigma_min", 0.005)])),
+    "diffusion.NoiseSchedule": E(lambda: dict(kind="vp", params=(0.1, 20.0)), kind=CHOICE,
+                                 params=Bad(("text", "ab"), ("one value", (0.1,)),
+                                            ("NaN", (np.nan, 1.0)), ("negative", (-1.0, 1.0)),
+                                            ("decreasing", (2.0, 1.0)), ("None", None))),
+    "diffusion.NoiseSchedule.sigma": E(lambda: dict(t=np.array([0.2, 0.5])),
+                                       call=lambda cls, t: vp().sigma(t),
+                                       t=Arr(ndim=False, extra=[("t > 1", 1.5), ("t < 0", -0.1)])),
+    "diffusion.gmm_sample": E(lambda: dict(n=5, rng=0, **gmm_args()), n=HCOUNT, rng=RNG, **BAD_GMM),
+    "diffusion.gmm_logpdf": E(lambda: dict(x=pts2(), **gmm_args()),
+                              x=Arr(match=(1,), empty=True), **BAD_GMM),
+    "diffusion.gmm_score": E(lambda: dict(x=pts2(), **gmm_args()),
+                             x=Arr(match=(1,), empty=True), **BAD_GMM),
+    "diffusion.gmm_noised": E(lambda: dict(alpha=0.5, sigma=0.5, **gmm_args()),
+                              alpha=NONNEG, sigma=NONNEG, **BAD_GMM),
+    "diffusion.gmm_marginal_score": E(lambda: dict(schedule=vp(), **gmm_args()),
+                                      schedule=BAD_SCHEDULE, **BAD_GMM),
+    "diffusion.gmm_marginal_score[the field]": E(
+        lambda: dict(x=pts2(), t=0.5),
+        call=lambda f, x, t: f(schedule=vp(), **gmm_args())(x, t),
+        x=Arr(match=(1,), empty=True), t=TIME),
+    "diffusion.gmm_posterior_mean": E(lambda: dict(x=pts2(), alpha=0.5, sigma=0.5, **gmm_args()),
+                                      x=Arr(match=(1,), empty=True), alpha=NONNEG, sigma=POS,
+                                      **BAD_GMM),
+    "diffusion.gmm_flow_velocity": E(lambda: gmm_args(), **BAD_GMM),
+    "diffusion.gmm_flow_velocity[the field]": E(
+        lambda: dict(x=pts2(), t=0.3), call=lambda f, x, t: f(**gmm_args())(x, t),
+        x=Arr(match=(1,), empty=True), t=TIME),
+    "diffusion.tweedie": E(lambda: dict(x=pts2(), t=0.5, score=lambda x, t: -x, schedule=vp()),
+                           x=Arr(empty=True), t=TIME, score=FN, schedule=BAD_SCHEDULE),
+    "diffusion.reverse_sde_sample": E(lambda: dict(score=lambda x, t: -x, x=pts2(), schedule=vp(),
+                                                   n_steps=3, t_min=1e-3, t_max=1.0, rng=0),
+                                      score=FN, x=Arr(empty=True), schedule=BAD_SCHEDULE,
+                                      n_steps=HCOUNT, t_min=Num(sign="nonneg", upper=1.0,
+                                                                extra=[("t_min >= t_max", 1.0)]),
+                                      t_max=Num(sign="pos", upper=1.0), rng=RNG),
+    "diffusion.probability_flow_sample": E(lambda: dict(score=lambda x, t: -x, x=pts2(),
+                                                        schedule=vp(), n_steps=3, method="heun",
+                                                        t_min=1e-3, t_max=1.0),
+                                           score=FN, x=Arr(empty=True), schedule=BAD_SCHEDULE,
+                                           n_steps=HCOUNT, method=CHOICE,
+                                           t_min=Num(sign="nonneg", upper=1.0,
+                                                     extra=[("t_min >= t_max", 1.0)]),
+                                           t_max=Num(sign="pos", upper=1.0)),
+    "diffusion.edm_sigmas": E(lambda: dict(n_steps=4, sigma_min=0.002, sigma_max=80.0, rho=7.0),
+                              n_steps=HCOUNT, sigma_min=POS, rho=POS,
+                              sigma_max=Num(sign="pos", extra=[("below sigma_min", 0.001)])),
+    "diffusion.edm_sample": E(lambda: dict(score_sigma=lambda x, s: -x / (1 + s**2), x=pts2(),
+                                           sigmas=np.array([2.0, 1.0, 0.5, 0.0])),
+                              score_sigma=FN, x=Arr(empty=True),
+                              sigmas=Arr(extra=[("increasing", [0.5, 1.0, 2.0]),
+                                                ("one level", [1.0]), ("negative", [1.0, -0.5])])),
+    "diffusion.flow_matching_sample": E(lambda: dict(velocity=lambda x, t: -x, x=pts2(),
+                                                     n_steps=3, method="heun"),
+                                        velocity=FN, x=Arr(empty=True), n_steps=HCOUNT,
+                                        method=CHOICE),
+    "diffusion.straightness": E(lambda: dict(path=_path()), path=BAD_PATH),
+    "diffusion.path_length_ratio": E(lambda: dict(path=_path()), path=BAD_PATH),
+    "diffusion.TimeMLP": E(lambda: dict(dim=2, width=8, depth=1, n_freq=2, n_classes=3),
+                           dim=HCOUNT, width=HCOUNT, depth=HCOUNT, n_freq=HCOUNT, n_classes=HCOUNT),
+    "diffusion.TimeMLP.forward": E(lambda: dict(x=tens2(), t=0.5),
+                                   call=lambda cls, x, t: tiny_timemlp()(x, t),
+                                   x=Tens(), t=TIME),
+    "diffusion.dsm_loss": E(lambda: dict(model=tiny_timemlp(), x0=tens2(), schedule=vp(),
+                                         eps=torch.ones(3, 2), t_min=1e-3),
+                            model=MODEL, x0=Tens(), schedule=BAD_SCHEDULE, eps=Tens(),
+                            t_min=Num(sign="nonneg", upper=0.5)),
+    "diffusion.fm_loss": E(lambda: dict(model=tiny_timemlp(), x1=tens2(), x0=torch.ones(3, 2),
+                                        coupling="ot"),
+                           model=MODEL, x1=Tens(), x0=Tens(), coupling=CHOICE),
+    "diffusion.ot_pairing": E(lambda: dict(x0=tens2(), x1=-tens2()),
+                              x0=Tens(names=("x1",)), x1=Tens(names=("x0",))),
+    "diffusion.train": E(lambda: dict(model=tiny_timemlp(), X=pts2(), n_steps=2, objective="dsm",
+                                      schedule=vp(), p_uncond=0.1, batch_size=4, lr=1e-2,
+                                      t_min=1e-3, seed=0, progress=False, coupling="independent"),
+                         model=MODEL, X=Arr(empty=True), n_steps=HCOUNT, objective=CHOICE,
+                         schedule=BAD_SCHEDULE, p_uncond=Num(sign="nonneg", upper=1.0),
+                         batch_size=HCOUNT, lr=POS, t_min=Num(sign="nonneg", upper=0.5), seed=SEED,
+                         coupling=CHOICE),
+    "diffusion.train[with labels]": E(lambda: dict(model=tiny_timemlp(n_classes=3), X=pts2(),
+                                                   y=np.array([0, 2, 1]), n_steps=2, objective="fm",
+                                                   batch_size=4, progress=False),
+                                      y=Bad(*BAD_LABELS3.extra, ("one label too few", np.array([0, 2])))),
+    # (y=None is valid: the labelled model trained unconditionally)
+    "diffusion.score_function": E(lambda: dict(model=tiny_timemlp(n_classes=3), schedule=vp(),
+                                               y=np.array([0, 2, 1]), guidance=1.0),
+                                  model=MODEL, schedule=BAD_SCHEDULE, y=BAD_LABELS3,
+                                  guidance=NONNEG),
+    "diffusion.score_function[the field]": E(
+        lambda: dict(x=pts2(), t=0.5),
+        call=lambda f, x, t: f(tiny_timemlp(), vp())(x, t), x=Arr(match=(1,), empty=True), t=TIME),
+    "diffusion.velocity_function": E(lambda: dict(model=tiny_timemlp(n_classes=3),
+                                                  y=np.array([0, 2, 1]), guidance=1.0),
+                                     model=MODEL, y=BAD_LABELS3, guidance=NONNEG),
+    "diffusion.velocity_function[the field]": E(
+        lambda: dict(x=pts2(), t=0.5),
+        call=lambda f, x, t: f(tiny_timemlp())(x, t), x=Arr(match=(1,), empty=True), t=TIME),
+})
+
 
 # ---- chapter 9 entries (mixtures, vae, flows, gan, ... go here)
 
