@@ -1315,7 +1315,7 @@ REGISTRY.update({
                              xlim=Arr(extra=[("decreasing", (1.0, -1.0))]),
                              ylim=Arr(extra=[("decreasing", (1.0, -1.0))]), n=HCOUNT),
     "energy.RBM": E(lambda: dict(n_visible=3, n_hidden=2, k=1), n_visible=HCOUNT,
-                    n_hidden=HCOUNT, k=HCOUNT),
+                    n_hidden=HCOUNT, k=COUNT),  # k: Gibbs sweeps per step, allocates nothing
     "energy.RBM.free_energy": E(lambda: dict(v=_vae_x()), v=Tens(),
                                 call=lambda cls, v: cls(3, 2).free_energy(v)),
     "energy.all_binary": E(lambda: dict(n=3), n=HCOUNT),
