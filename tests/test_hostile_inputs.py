@@ -1350,7 +1350,7 @@ REGISTRY.update({
                                        sample_fake=lambda m: torch.zeros(m, 2), n_steps=2,
                                        batch_size=2, lr=1e-2, seed=0, progress=False),
                           critic=MODEL, x_real=Arr(empty=True), n_steps=HCOUNT,
-                          batch_size=HCOUNT, lr=POS, seed=SEED,
+                          batch_size=COUNT, lr=POS, seed=SEED,  # batch_size > n: full batch
                           sample_fake=Fn(complex=False)),
     "nets.Optimizer": E(lambda: dict(params=list(tiny_net().parameters()), name="sgd", lr=0.1,
                                      weight_decay=0.0, betas=(0.9, 0.999)),
