@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.utils import as_scalar
+from course_lib.utils import as_scalar, check_size
 
 __all__ = ["RBM", "all_binary"]
 
@@ -64,6 +64,8 @@ class RBM(nn.Module):
     def __init__(self, n_visible: int, n_hidden: int, k: int = 1):
         super().__init__()
         self.n_visible, self.n_hidden = _int(n_visible, "n_visible"), _int(n_hidden, "n_hidden")
+        check_size(self.n_visible, "n_visible")
+        check_size((self.n_visible, self.n_hidden), "n_hidden")
         self.k = _int(k, "k")
         self.W = nn.Parameter(0.01 * torch.randn(self.n_visible, self.n_hidden))
         self.b = nn.Parameter(torch.zeros(self.n_visible))

@@ -37,15 +37,18 @@ import torch
 from torch import nn
 
 from course_lib.nets import mlp
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_size
 
 __all__ = ["AffineCoupling", "RealNVP", "grid_integral", "jacobian_log_det"]
 
 
-def _int(x, name, minimum=1):
+def _int(x, name, minimum=1, size=None):
+    """An integer ``>= minimum``; ``size(v)``, when given, is the shape it asks to allocate."""
     v = as_scalar(x, name, integer=True)
     if v < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
+    if size is not None:
+        check_size(size(int(v)), name)
     return int(v)
 
 
@@ -69,8 +72,8 @@ class AffineCoupling(nn.Module):
             raise ValueError("mask must be a 0/1 vector of length >= 2 with both values present")
         self.d = m.numel()
         self.register_buffer("mask", m.float())
-        self.net = mlp([self.d, _int(hidden, "hidden"), _int(hidden, "hidden"), 2 * self.d],
-                       activation="tanh")
+        hidden = _int(hidden, "hidden", size=lambda h: (h, h + 3 * self.d))
+        self.net = mlp([self.d, hidden, hidden, 2 * self.d], activation="tanh")
         self.scale = nn.Parameter(torch.ones(self.d))
         nn.init.zeros_(self.net[-1].weight)   # start at the identity map: s = t = 0
         nn.init.zeros_(self.net[-1].bias)
@@ -103,8 +106,10 @@ class RealNVP(nn.Module):
 
     def __init__(self, d: int = 2, n_layers: int = 6, hidden: int = 64):
         super().__init__()
-        self.d = _int(d, "d", minimum=2)
-        n_layers = _int(n_layers, "n_layers")
+        self.d = _int(d, "d", minimum=2, size=lambda v: (v, v))
+        hidden = _int(hidden, "hidden", size=lambda h: (h, h + 3 * self.d))
+        n_layers = _int(n_layers, "n_layers",
+                        size=lambda k: (k, (hidden + 3 * self.d) * (hidden + 1)))
         half = torch.arange(self.d) % 2
         self.layers = nn.ModuleList(AffineCoupling(half if k % 2 == 0 else 1 - half, hidden)
                                     for k in range(n_layers))
@@ -154,6 +159,14 @@ def jacobian_log_det(f, x):
         raise ValueError(f"f must be a callable mapping (B, d) to (B, d), got {type(f).__name__}")
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or not x.is_floating_point():
         raise ValueError("x must be a floating-point torch.Tensor of shape (B, d)")
+    x = _batch(x, x.shape[1])
+    with torch.no_grad():
+        y = f(x)
+    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        raise ValueError(f"f must map a (B, d) tensor to a (B, d) tensor, it returned "
+                         f"{type(y).__name__} {tuple(getattr(y, 'shape', ()))}")
+    if y.is_complex() or not torch.all(torch.isfinite(y)):
+        raise ValueError("f returned NaN, infinite or complex values")
     out = []
     for xb in x:
         J = torch.autograd.functional.jacobian(lambda v: f(v[None])[0], xb)
@@ -174,7 +187,7 @@ def grid_integral(log_density, xlim, ylim, n: int = 400) -> float:
     (x0, x1), (y0, y1) = as_array(xlim, "xlim", shape=(2,)), as_array(ylim, "ylim", shape=(2,))
     if x1 <= x0 or y1 <= y0:
         raise ValueError("xlim and ylim must be increasing pairs (low, high)")
-    n = _int(n, "n", minimum=2)
+    n = _int(n, "n", minimum=2, size=lambda v: (v * v, 2))
     hx, hy = (x1 - x0) / n, (y1 - y0) / n
     gx = torch.linspace(x0 + hx / 2, x1 - hx / 2, n, dtype=torch.float64)
     gy = torch.linspace(y0 + hy / 2, y1 - hy / 2, n, dtype=torch.float64)

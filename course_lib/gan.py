@@ -70,7 +70,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import nets
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_size
 
 __all__ = [
     "clip_weights",
@@ -99,6 +99,23 @@ def _t(x, name):
     if not torch.all(torch.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
+
+
+def _samples(X, name) -> int:
+    """The number of samples of ``X``, a non-empty ``(n, d)`` batch of finite reals (array or
+    tensor), checked here so that a message names ``name`` before ``nets.train`` sees ``X``."""
+    if isinstance(X, torch.Tensor):
+        if not X.is_floating_point() or X.ndim != 2:
+            raise ValueError(f"{name} must be a real (n, d) tensor, got dtype {X.dtype} and "
+                             f"shape {tuple(X.shape)}")
+        if not torch.all(torch.isfinite(X)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        n = X.shape[0]
+    else:
+        n = as_array(X, name, ndim=2).shape[0]
+    if n == 0:
+        raise ValueError(f"{name} must hold at least one sample (row)")
+    return n
 
 
 def _int(x, name, minimum=1):
@@ -281,7 +298,7 @@ def train_gan(generator, critic, X, n_steps: int, loss: str = "gan", n_critic: i
     def step(x, _):
         return gan_step(generator, critic, x, opt_g, opt_c, loss, n_critic, gp_weight, clip)[0]
 
-    n = np.shape(X)[0] if not isinstance(X, torch.Tensor) else X.shape[0]
+    n = _samples(X, "X")
     if n < n_critic * batch_size:
         raise ValueError(f"X must hold at least n_critic * batch_size = {n_critic * batch_size} "
                          f"samples, got {n}")
@@ -299,6 +316,7 @@ def train_critic(critic, x_real, sample_fake, n_steps: int, batch_size: int = 25
     critic = _module(critic, "critic")
     if not callable(sample_fake):
         raise ValueError("sample_fake must be a callable m -> (m, d) tensor")
+    _samples(x_real, "x_real")
     opt = nets.Optimizer(critic.parameters(), "adam", lr, betas=betas)
 
     def step(x, _):
@@ -325,7 +343,11 @@ def modes_covered(samples, centres, min_fraction: float = 0.25, radius=None):
     if C.shape[1] != Y.shape[1]:
         raise ValueError(f"centres must have the dimension of samples ({Y.shape[1]}), "
                          f"got {C.shape[1]}")
+    if len(Y) == 0 or len(C) == 0:
+        raise ValueError(f"samples and centres must not be empty, got {len(Y)} samples and "
+                         f"{len(C)} centres")
     min_fraction = as_scalar(min_fraction, "min_fraction", positive=True)
+    check_size(Y.shape + (len(C),), "samples")
     dist = np.linalg.norm(Y[:, None, :] - C[None], axis=2)
     nearest = dist.argmin(1)
     if radius is not None:

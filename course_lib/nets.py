@@ -715,7 +715,7 @@ class Optimizer:
             self.params = [p for p in params if p.requires_grad]
         except (TypeError, AttributeError):
             raise ValueError(f"params must be an iterable of tensors, got {type(params).__name__}") from None
-        if name not in _OPTIMIZERS:
+        if not isinstance(name, str) or name not in _OPTIMIZERS:
             raise ValueError(f"name must be one of {sorted(_OPTIMIZERS)}, got {name!r}")
         self.name, self.t, self.state = name, 0, {}
         self.lr = as_scalar(lr, "lr", positive=True)

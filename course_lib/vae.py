@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.nets import mlp
-from course_lib.utils import as_array, as_scalar
+from course_lib.utils import as_array, as_scalar, check_size
 
 __all__ = [
     "VAE",
@@ -133,6 +133,7 @@ class VAE(nn.Module):
             raise ValueError(f"likelihood must be one of {_LIKELIHOODS}, got {likelihood!r}")
         self.encoder, self.decoder, self.likelihood = encoder, decoder, likelihood
         self.q = _int(q, "q")
+        check_size(self.q, "q")
         if likelihood == "gaussian":
             self.log_sigma = nn.Parameter(torch.zeros(()))
 
@@ -178,6 +179,8 @@ class VAE(nn.Module):
         form."""
         n_samples = _int(n_samples, "n_samples")
         mu, logvar = self.encode(x)
+        if eps is None:
+            check_size((n_samples, *mu.shape), "n_samples")
         eps = self._eps(mu, n_samples, eps)
         if eps.shape[-2:] != mu.shape:
             raise ValueError(f"eps must have shape {tuple(mu.shape)} or (S, *{tuple(mu.shape)}), "
@@ -192,6 +195,7 @@ class VAE(nn.Module):
         """The importance-weighted bound ``log (1/k) Σ_s p(x, z_s)/q(z_s|x)`` per sample."""
         k = _int(k, "k")
         mu, logvar = self.encode(x)
+        check_size((k, *mu.shape), "k")
         z = _reparametrize(mu, logvar, self._eps(mu, k, None))
         log_prior = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
         log_w = self.log_px_given_z(x, z) + log_prior - _log_normal(z, mu, logvar)
@@ -208,6 +212,7 @@ class VAE(nn.Module):
         """Decoder means at ``n`` latent points drawn from the prior (probabilities if
         Bernoulli)."""
         n = _int(n, "n")
+        check_size((n, self.q), "n")
         p = next(self.decoder.parameters())
         out = self.decoder(torch.randn(n, self.q, dtype=p.dtype, device=p.device))
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
@@ -228,6 +233,9 @@ def mlp_vae(d: int, q: int, hidden: int = 128, likelihood: str = "bernoulli") ->
     """A VAE with one hidden ``tanh`` layer in the encoder ``d → hidden → 2q`` and in the decoder
     ``q → hidden → d``."""
     d, q, hidden = _int(d, "d"), _int(q, "q"), _int(hidden, "hidden")
+    check_size(d, "d")
+    check_size(q, "q")
+    check_size((hidden, d + 2 * q + 2), "hidden")
     encoder = mlp([d, hidden, 2 * q], activation="tanh")
     return VAE(encoder, mlp([q, hidden, d], activation="tanh"), q, likelihood)
 
@@ -238,6 +246,8 @@ def linear_vae(d: int, q: int) -> VAE:
     d, q = _int(d, "d"), _int(q, "q")
     if q > d:
         raise ValueError(f"q must be <= d={d}, got {q}")
+    check_size(d, "d")
+    check_size((3 * q, d), "q")
     return VAE(nn.Sequential(nn.Linear(d, 2 * q)), nn.Sequential(nn.Linear(q, d)), q, "gaussian")
 
 
@@ -269,6 +279,8 @@ def ppca_log_likelihood(X, W, b, s2) -> float:
     """Average ``log N(x_i; b, W Wᵀ + s2 Id)`` over the rows of ``X``: the exact marginal
     log-likelihood of the linear-Gaussian model (a linear VAE's decoder)."""
     X = as_array(X, "X", ndim=2)
+    if X.shape[0] == 0:
+        raise ValueError("X must hold at least one sample (row)")
     d = X.shape[1]
     W = as_array(W, "W", ndim=2)
     if W.shape[0] != d:

@@ -1546,7 +1546,7 @@ REGISTRY.update({
                              xlim=Arr(extra=[("decreasing", (1.0, -1.0))]),
                              ylim=Arr(extra=[("decreasing", (1.0, -1.0))]), n=HCOUNT),
     "energy.RBM": E(lambda: dict(n_visible=3, n_hidden=2, k=1), n_visible=HCOUNT,
-                    n_hidden=HCOUNT, k=HCOUNT),
+                    n_hidden=HCOUNT, k=COUNT),  # k: Gibbs sweeps per step, allocates nothing
     "energy.RBM.free_energy": E(lambda: dict(v=_vae_x()), v=Tens(),
                                 call=lambda cls, v: cls(3, 2).free_energy(v)),
     "energy.all_binary": E(lambda: dict(n=3), n=HCOUNT),
@@ -1581,7 +1581,7 @@ REGISTRY.update({
                                        sample_fake=lambda m: torch.zeros(m, 2), n_steps=2,
                                        batch_size=2, lr=1e-2, seed=0, progress=False),
                           critic=MODEL, x_real=Arr(empty=True), n_steps=HCOUNT,
-                          batch_size=HCOUNT, lr=POS, seed=SEED,
+                          batch_size=COUNT, lr=POS, seed=SEED,  # batch_size > n: full batch
                           sample_fake=Fn(complex=False)),
     "nets.Optimizer": E(lambda: dict(params=list(tiny_net().parameters()), name="sgd", lr=0.1,
                                      weight_decay=0.0, betas=(0.9, 0.999)),
