@@ -830,14 +830,17 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, X, y, loss="cross_entropy") -> float:
-    """The loss of ``model`` on the whole set ``(X, y)`` (no gradient)."""
+    """The loss of ``model`` on the whole set ``(X, y)`` (no gradient); ``y=None`` with
+    ``loss="mean"`` (or a callable of the output) for an unsupervised model, as in ``train``."""
     X, y = _data(model, X, y, loss)
-    return float(_loss_fn(loss)(model(X), y))
+    return float(_loss_fn(loss, unsupervised=y is None)(model(X), y))
 
 
 @torch.no_grad()
 def accuracy(model: nn.Module, X, y) -> float:
     """Fraction of samples (or tokens, for ``(B, L, C)`` logits) whose ``argmax`` logit equals ``y``."""
+    if y is None:
+        raise ValueError("y must hold the class labels, got None")
     X, y = _data(model, X, y, "cross_entropy")
     logits = model(X)
     _check_labels(y, logits.shape[-1])

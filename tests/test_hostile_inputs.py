@@ -1765,3 +1765,16 @@ def test_hostile_argument_is_refused(key, arg, data):
             problems.append(f"  {arg} = <{label}>: {problem}")
         _close_all()
     assert not problems, f"{key} let bad input through:\n" + "\n".join(problems)
+
+
+# Hypothesis (6.170) wraps the settings of a @given test in one more layer at each call of a
+# parametrized test, so that after ~1 000 of the calls above reading them recurses too deep
+# (a RecursionError in every later call). Put the settings back after each call.
+_SETTINGS = getattr(test_hostile_argument_is_refused, "_hypothesis_internal_use_settings", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hypothesis_settings():
+    yield
+    if _SETTINGS is not None:
+        test_hostile_argument_is_refused._hypothesis_internal_use_settings = _SETTINGS
