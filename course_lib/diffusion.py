@@ -85,7 +85,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import ot
-from course_lib.utils import as_array, as_choice, as_rng, as_scalar, check_result, check_size
+from course_lib.utils import (as_array, as_choice, as_count, as_rng, as_scalar, check_callable,
+    check_result, check_size)
 
 __all__ = [
     "NoiseSchedule",
@@ -118,20 +119,10 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- validation helpers
 
-def _int(x, name, minimum=1) -> int:
-    v = as_scalar(x, name, integer=True)
-    if v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(v)
-
 
 def _rng(rng) -> np.random.Generator:
     return as_rng(rng, "rng", allow_none=True)
 
-
-def _callable(f, name):
-    if not callable(f):
-        raise ValueError(f"{name} must be a callable, got {type(f).__name__}")
 
 
 def _field(f, name, x, t):
@@ -294,7 +285,7 @@ def _responsibilities(x, w, m, L):
 
 def gmm_sample(n, weights, means, covs, rng=None):
     """``n`` samples of ``Σ_k w_k N(m_k, C_k)``: returns ``(x, k)``, the points and their components."""
-    n = _int(n, "n")
+    n = as_count(n, "n")
     w, m, _, L = _gmm(weights, means, covs)
     check_size((2, n, m.shape[1]), "n")
     rng = _rng(rng)
@@ -382,7 +373,7 @@ def gmm_flow_velocity(weights, means, covs):
 
 def tweedie(x, t, score, schedule) -> np.ndarray:
     """Tweedie's formula ``E[x_0 | x_t = x] = (x + σ(t)² s(x, t)) / α(t)``."""
-    _callable(score, "score")
+    check_callable(score, "score")
     schedule = _schedule(schedule)
     x = _points(x)
     t = _scalar_time(t)
@@ -395,7 +386,7 @@ def tweedie(x, t, score, schedule) -> np.ndarray:
 # ----------------------------------------------------------------------------- samplers
 
 def _grid(n_steps, t_min, t_max):
-    n_steps = _int(n_steps, "n_steps")
+    n_steps = as_count(n_steps, "n_steps")
     check_size((n_steps + 1,), "n_steps")
     t_min, t_max = _scalar_time(t_min, "t_min"), _scalar_time(t_max, "t_max")
     if t_min >= t_max:
@@ -408,7 +399,7 @@ def reverse_sde_sample(score, x, schedule, n_steps, t_min=1e-3, t_max=1.0, rng=N
     """Euler-Maruyama for the reverse SDE ``dx = [f x - g² s(x, t)] dt + g dW̄`` from ``t_max``
     to ``t_min``: ``x ← x - Δ (f(t_k) x - g²(t_k) s(x, t_k)) + g(t_k) sqrt(Δ) z_k``, with
     ``z_k = rng.standard_normal(x.shape)``. Returns the final points (and the path if asked)."""
-    _callable(score, "score")
+    check_callable(score, "score")
     schedule = _schedule(schedule)
     x = _points(x).copy()
     ts = _grid(n_steps, t_min, t_max)
@@ -427,7 +418,7 @@ def probability_flow_sample(score, x, schedule, n_steps, method="euler", t_min=1
                             return_path=False):
     """Solve the probability-flow ODE ``dx/dt = F(x, t) = f x - ½ g² s(x, t)`` from ``t_max`` down
     to ``t_min`` with ``n_steps`` steps of Euler (``n_steps`` score evaluations) or Heun (``2 n_steps``)."""
-    _callable(score, "score")
+    check_callable(score, "score")
     schedule = _schedule(schedule)
     if method not in ("euler", "heun"):
         raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
@@ -451,7 +442,7 @@ def probability_flow_sample(score, x, schedule, n_steps, method="euler", t_min=1
 def edm_sigmas(n_steps, sigma_min=0.002, sigma_max=80.0, rho=7.0) -> np.ndarray:
     """Karras et al. (2022): ``σ_i = (σ_max^{1/ρ} + i/(N-1) (σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ``,
     ``i = 0..N-1``, then ``σ_N = 0``: ``N + 1`` levels, dense near ``σ_min`` for large ``ρ``."""
-    n_steps = _int(n_steps, "n_steps", minimum=2)
+    n_steps = as_count(n_steps, "n_steps", minimum=2)
     check_size((2, n_steps + 1), "n_steps")
     s0 = as_scalar(sigma_min, "sigma_min", positive=True)
     s1 = as_scalar(sigma_max, "sigma_max", positive=True)
@@ -467,7 +458,7 @@ def edm_sample(score_sigma, x, sigmas, return_path=False):
     on the decreasing levels ``sigmas`` (e.g. :func:`edm_sigmas`); the step to ``σ = 0`` is Euler.
     ``x`` should be drawn from ``N(0, σ_0² Id)``. Uses ``2 (len(sigmas) - 1) - 1`` score evaluations
     when the last level is 0."""
-    _callable(score_sigma, "score_sigma")
+    check_callable(score_sigma, "score_sigma")
     x = _points(x).copy()
     s = as_array(sigmas, "sigmas", ndim=1)
     if s.size < 2 or np.any(np.diff(s) >= 0) or s[-1] < 0:
@@ -487,11 +478,11 @@ def edm_sample(score_sigma, x, sigmas, return_path=False):
 
 def flow_matching_sample(velocity, x, n_steps, method="euler", return_path=False):
     """Solve ``dx/dt = v(x, t)`` from ``t = 0`` to ``1`` with ``n_steps`` Euler or Heun steps."""
-    _callable(velocity, "velocity")
+    check_callable(velocity, "velocity")
     if method not in ("euler", "heun"):
         raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
     x = _points(x).copy()
-    n_steps = _int(n_steps, "n_steps")
+    n_steps = as_count(n_steps, "n_steps")
     check_size((n_steps + 1,), "n_steps")
     ts = np.linspace(0.0, 1.0, n_steps + 1)
     path = [x.copy()]
@@ -545,9 +536,9 @@ class TimeMLP(nn.Module):
     def __init__(self, dim: int, width: int = 256, depth: int = 3, n_freq: int = 16,
                  n_classes: int | None = None):
         super().__init__()
-        dim, width = _int(dim, "dim"), _int(width, "width")
-        depth, n_freq = _int(depth, "depth"), _int(n_freq, "n_freq")
-        self.dim, self.n_classes = dim, None if n_classes is None else _int(n_classes, "n_classes")
+        dim, width = as_count(dim, "dim"), as_count(width, "width")
+        depth, n_freq = as_count(depth, "depth"), as_count(n_freq, "n_freq")
+        self.dim, self.n_classes = dim, None if n_classes is None else as_count(n_classes, "n_classes")
         for shape, name in (((width, width), "width"), ((dim, width), "dim"),
                             ((depth, width, width), "depth"), ((depth, 2 * n_freq, width), "n_freq"),
                             ((1 + (self.n_classes or 0), 2 * n_freq), "n_classes")):
@@ -687,7 +678,7 @@ def train(model, X, n_steps, objective="dsm", schedule=None, y=None, p_uncond=0.
     if X.shape[0] == 0:
         raise ValueError(f"X must hold at least one row, got shape {X.shape}")
     X = torch.as_tensor(X).to(p)
-    n_steps, batch_size = _int(n_steps, "n_steps"), _int(batch_size, "batch_size")
+    n_steps, batch_size = as_count(n_steps, "n_steps"), as_count(batch_size, "batch_size")
     check_size((n_steps,), "n_steps")
     check_size((4, batch_size, X.shape[1]), "batch_size")
     lr = as_scalar(lr, "lr", positive=True)

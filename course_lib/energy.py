@@ -35,23 +35,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.utils import as_scalar, check_size
+from course_lib.utils import as_count, as_scalar, check_size
 
 __all__ = ["RBM", "all_binary"]
 
 _MAX_ENUMERATION = 22
 
 
-def _int(x, name, minimum=1):
-    v = as_scalar(x, name, integer=True)
-    if v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(v)
-
 
 def all_binary(n: int, dtype=torch.float64) -> torch.Tensor:
     """All ``2^n`` binary vectors of length ``n``, one per row (row ``i`` is ``i`` in base 2)."""
-    n = _int(n, "n")
+    n = as_count(n, "n")
     if n > _MAX_ENUMERATION:
         raise ValueError(f"n must be <= {_MAX_ENUMERATION} to enumerate 2^n vectors, got {n}")
     i = torch.arange(2**n)
@@ -63,10 +57,10 @@ class RBM(nn.Module):
 
     def __init__(self, n_visible: int, n_hidden: int, k: int = 1):
         super().__init__()
-        self.n_visible, self.n_hidden = _int(n_visible, "n_visible"), _int(n_hidden, "n_hidden")
+        self.n_visible, self.n_hidden = as_count(n_visible, "n_visible"), as_count(n_hidden, "n_hidden")
         check_size(self.n_visible, "n_visible")
         check_size((self.n_visible, self.n_hidden), "n_hidden")
-        self.k = _int(k, "k")
+        self.k = as_count(k, "k")
         self.W = nn.Parameter(0.01 * torch.randn(self.n_visible, self.n_hidden))
         self.b = nn.Parameter(torch.zeros(self.n_visible))
         self.c = nn.Parameter(torch.zeros(self.n_hidden))
@@ -111,7 +105,7 @@ class RBM(nn.Module):
     @torch.no_grad()
     def gibbs(self, v, n_steps: int = 1):
         """``n_steps`` block-Gibbs sweeps ``h ~ p(h|v)``, ``v ~ p(v|h)`` from ``v``."""
-        return self._gibbs(self._v(v), _int(n_steps, "n_steps"))
+        return self._gibbs(self._v(v), as_count(n_steps, "n_steps"))
 
     @torch.no_grad()
     def _gibbs(self, v, n_steps):
@@ -162,7 +156,7 @@ class RBM(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, n_steps: int = 1000, v0=None):
         """``n`` chains of ``n_steps`` Gibbs sweeps, started from ``v0`` or from uniform noise."""
-        n = _int(n, "n")
+        n = as_count(n, "n")
         if v0 is None:
             half = torch.full((n, self.n_visible), 0.5, dtype=self.W.dtype, device=self.W.device)
             v0 = torch.bernoulli(half)

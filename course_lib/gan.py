@@ -70,7 +70,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import nets
-from course_lib.utils import as_array, as_scalar, check_size
+from course_lib.utils import as_array, as_count, as_scalar, check_size
 
 __all__ = [
     "clip_weights",
@@ -117,12 +117,6 @@ def _samples(X, name) -> int:
         raise ValueError(f"{name} must hold at least one sample (row)")
     return n
 
-
-def _int(x, name, minimum=1):
-    v = as_scalar(x, name, integer=True)
-    if v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(v)
 
 
 def _module(m, name):
@@ -251,7 +245,7 @@ def gan_step(generator, critic, x_real, opt_g, opt_c, loss: str = "gan", n_criti
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
     if not isinstance(opt_g, nets.Optimizer) or not isinstance(opt_c, nets.Optimizer):
         raise ValueError("opt_g and opt_c must be course_lib.nets.Optimizer instances")
-    n_critic = _int(n_critic, "n_critic")
+    n_critic = as_count(n_critic, "n_critic")
     x_real = _t(x_real, "x_real")
     if x_real.ndim != 2 or x_real.shape[0] % n_critic:
         raise ValueError(f"x_real must have shape (B, d) with B a multiple of n_critic={n_critic}, "
@@ -288,7 +282,7 @@ def train_gan(generator, critic, X, n_steps: int, loss: str = "gan", n_critic: i
     players, written out in ``nets``); the batches, the seed and the progress bar are those of
     ``nets.train``. Returns the critic loss of each step."""
     generator, critic = _module(generator, "generator"), _module(critic, "critic")
-    batch_size, n_critic = _int(batch_size, "batch_size"), _int(n_critic, "n_critic")
+    batch_size, n_critic = as_count(batch_size, "batch_size"), as_count(n_critic, "n_critic")
     if loss not in _LOSSES:
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
     opt_g = nets.Optimizer(generator.parameters(), "adam", lr, betas=betas)

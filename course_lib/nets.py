@@ -78,7 +78,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.utils import GrowthMonitor, as_array, as_choice, as_scalar, check_size
+from course_lib.utils import as_array, as_choice, as_count, as_scalar, check_size, GrowthMonitor
 
 __all__ = [
     "accuracy",
@@ -103,12 +103,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- validation helpers
-
-def _int(x, name, minimum=1):
-    v = as_scalar(x, name, integer=True)
-    if v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(v)
 
 
 class _Lambda(nn.Module):
@@ -160,7 +154,7 @@ def mlp(widths, activation="relu", bias: bool = True) -> nn.Sequential:
     """
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < 2:
         raise ValueError(f"widths must be a sequence [d_in, ..., d_out] of length >= 2, got {widths!r}")
-    widths = [_int(w, "widths") for w in widths]
+    widths = [as_count(w, "widths") for w in widths]
     for a, b in zip(widths[:-1], widths[1:]):
         check_size((a + 1, b), "widths")
     _activation(activation)  # validate it even when there is no hidden layer
@@ -179,12 +173,12 @@ def small_cnn(n_classes: int = 10, channels=(16, 32), in_channels: int = 1, imag
     layer from the flattened feature maps to ``n_classes`` logits. The first module (``net[0]``) is
     the first convolution: its ``weight`` holds the learned filters, shape ``(channels[0], in_channels, 3, 3)``.
     """
-    n_classes = _int(n_classes, "n_classes")
-    in_channels = _int(in_channels, "in_channels")
-    image_size = _int(image_size, "image_size", minimum=4)
+    n_classes = as_count(n_classes, "n_classes")
+    in_channels = as_count(in_channels, "in_channels")
+    image_size = as_count(image_size, "image_size", minimum=4)
     if isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__") or len(channels) != 2:
         raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}")
-    c1, c2 = (_int(c, "channels") for c in channels)
+    c1, c2 = (as_count(c, "channels") for c in channels)
     check_size((c2, c1, 9), "channels")
     check_size((c1, in_channels, 9), "in_channels")
     side = image_size // 4
@@ -202,8 +196,8 @@ def plain_net(d_in: int, width: int, depth: int, d_out: int, activation="relu") 
 
     ``x_1 = σ(W_0 x + b_0)``, ``x_{t+1} = σ(W_t x_t + b_t)`` for ``t = 1..depth-1``, output ``W x_depth + b``.
     """
-    d_in, width, d_out = _int(d_in, "d_in"), _int(width, "width"), _int(d_out, "d_out")
-    depth = _int(depth, "depth")
+    d_in, width, d_out = as_count(d_in, "d_in"), as_count(width, "width"), as_count(d_out, "d_out")
+    depth = as_count(depth, "depth")
     _check_layers(d_in, width, depth, d_out, 1)
     return mlp([d_in] + [width] * depth + [d_out], activation=activation)
 
@@ -226,7 +220,7 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, width: int, scale: float = 1.0, activation="relu"):
         super().__init__()
-        width = _int(width, "width")
+        width = as_count(width, "width")
         check_size((2, width, width), "width")
         self.scale = as_scalar(scale, "scale")
         self.lin1, self.act, self.lin2 = nn.Linear(width, width), _activation(activation), nn.Linear(width, width)
@@ -237,8 +231,8 @@ class ResidualBlock(nn.Module):
 
 def resnet(d_in: int, width: int, depth: int, d_out: int, scale: float = 1.0, activation="relu") -> nn.Sequential:
     """A residual network: ``x_0 = W_in x``, ``x_{t+1} = x_t + scale * v_t(x_t)`` (``depth`` blocks), ``W_out x_depth``."""
-    d_in, width, d_out = _int(d_in, "d_in"), _int(width, "width"), _int(d_out, "d_out")
-    depth = _int(depth, "depth")
+    d_in, width, d_out = as_count(d_in, "d_in"), as_count(width, "width"), as_count(d_out, "d_out")
+    depth = as_count(depth, "depth")
     _check_layers(d_in, width, depth, d_out, 2)
     blocks = [ResidualBlock(width, scale=scale, activation=activation) for _ in range(depth)]
     return nn.Sequential(nn.Linear(d_in, width), *blocks, nn.Linear(width, d_out))
@@ -253,7 +247,7 @@ def he_init(model: nn.Module, seed: int = 0) -> nn.Module:
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    gen = torch.Generator().manual_seed(_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(as_count(seed, "seed", minimum=0))
     with torch.no_grad():
         for layer in model.modules():
             if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
@@ -284,8 +278,8 @@ def conv1d_matrix(w, n: int, padding: int = 0, circular: bool = False) -> np.nda
     ``n_out`` rows: that is weight sharing.
     """
     w = as_array(w, "w", ndim=1)
-    n = _int(n, "n")
-    padding = _int(padding, "padding", minimum=0)
+    n = as_count(n, "n")
+    padding = as_count(padding, "padding", minimum=0)
     if w.size == 0:
         raise ValueError("w must hold at least one number")
     if circular and padding > n:
@@ -381,7 +375,7 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, bias: bool = True, rope: bool = False):
         super().__init__()
-        d_model, n_heads = _int(d_model, "d_model"), _int(n_heads, "n_heads")
+        d_model, n_heads = as_count(d_model, "d_model"), as_count(n_heads, "n_heads")
         if d_model % n_heads:
             raise ValueError(f"n_heads must divide d_model, got d_model={d_model}, n_heads={n_heads}")
         if rope and (d_model // n_heads) % 2:
@@ -425,7 +419,7 @@ def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
 
     For every offset ``s``, ``P[t + s]`` is a fixed linear function (rotations) of ``P[t]``.
     """
-    n_positions, d_model = _int(n_positions, "n_positions"), _int(d_model, "d_model")
+    n_positions, d_model = as_count(n_positions, "n_positions"), as_count(d_model, "d_model")
     if d_model % 2:
         raise ValueError(f"d_model must be even for sinusoidal positions, got {d_model}")
     check_size((n_positions, 1), "n_positions")
@@ -453,7 +447,7 @@ def apply_rope(x, offset: int = 0, base: float = 10000.0):
     "rotate-half": the same rotations on permuted coordinates, not interchangeable with these.)
     """
     x = _tensor(x, "x")
-    offset = _int(offset, "offset", minimum=0)
+    offset = as_count(offset, "offset", minimum=0)
     base = as_scalar(base, "base", positive=True)
     L, d = x.shape[-2], x.shape[-1]
     if d % 2:
@@ -477,8 +471,8 @@ class TransformerBlock(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int | None = None, causal: bool = False,
                  rope: bool = False):
         super().__init__()
-        d_model = _int(d_model, "d_model")
-        d_ff = 4 * d_model if d_ff is None else _int(d_ff, "d_ff")
+        d_model = as_count(d_model, "d_model")
+        d_ff = 4 * d_model if d_ff is None else as_count(d_ff, "d_ff")
         check_size((4, d_model, d_model), "d_model")
         check_size((2, d_model, d_ff), "d_ff")
         self.causal = bool(causal)
@@ -502,9 +496,9 @@ class TinyTransformer(nn.Module):
     def __init__(self, vocab_size: int, d_model: int, n_heads: int, n_layers: int, max_len: int,
                  d_ff: int | None = None, positions="sinusoidal", causal: bool = False, n_out: int | None = None):
         super().__init__()
-        vocab_size, d_model = _int(vocab_size, "vocab_size"), _int(d_model, "d_model")
-        n_layers, max_len = _int(n_layers, "n_layers"), _int(max_len, "max_len")
-        n_out = vocab_size if n_out is None else _int(n_out, "n_out")
+        vocab_size, d_model = as_count(vocab_size, "vocab_size"), as_count(d_model, "d_model")
+        n_layers, max_len = as_count(n_layers, "n_layers"), as_count(max_len, "max_len")
+        n_out = vocab_size if n_out is None else as_count(n_out, "n_out")
         as_choice(positions, "positions", ("sinusoidal", "learned", "rope", None))
         check_size((4, d_model, d_model), "d_model")
         check_size((vocab_size, d_model), "vocab_size")
@@ -512,7 +506,7 @@ class TinyTransformer(nn.Module):
         check_size((n_layers, 12, d_model, d_model), "n_layers")
         check_size((n_out, d_model), "n_out")
         if d_ff is not None:
-            check_size((n_layers, 2, d_model, _int(d_ff, "d_ff")), "d_ff")
+            check_size((n_layers, 2, d_model, as_count(d_ff, "d_ff")), "d_ff")
         self.vocab_size = vocab_size
         self.max_len, self.positions = max_len, positions
         self.embed = nn.Embedding(vocab_size, d_model)
@@ -767,8 +761,8 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
     too large) a ``utils.DivergenceWarning`` says so, training stops and the remaining losses are NaN.
     """
     X, y = _data(model, X, y, loss)
-    n_steps = _int(n_steps, "n_steps")
-    batch_size = _int(batch_size, "batch_size")
+    n_steps = as_count(n_steps, "n_steps")
+    batch_size = as_count(batch_size, "batch_size")
     lr = as_scalar(lr, "lr", positive=True)
     weight_decay = as_scalar(weight_decay, "weight_decay", nonnegative=True)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -785,7 +779,7 @@ def train(model: nn.Module, X, y, n_steps: int, batch_size: int = 64, lr: float 
         opt = Optimizer(model.parameters(), optimizer, lr, weight_decay, betas)
     if schedule not in _SCHEDULES:
         raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
-    warmup = _int(warmup, "warmup", minimum=0)
+    warmup = as_count(warmup, "warmup", minimum=0)
     check_size(n_steps, "n_steps")
     from tqdm.auto import tqdm
 

@@ -61,7 +61,8 @@ import itertools
 
 import numpy as np
 
-from course_lib.utils import as_array, as_rng, as_scalar, check_result, check_size
+from course_lib.utils import (as_array, as_count, as_rng, as_scalar, check_callable, check_result,
+    check_size)
 
 __all__ = [
     "autocorrelation",
@@ -89,16 +90,6 @@ def _rng(rng) -> np.random.Generator:
     return as_rng(rng, "rng", allow_none=True)
 
 
-def _int(x, name, minimum=1) -> int:
-    v = as_scalar(x, name, integer=True)
-    if v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(v)
-
-
-def _callable(f, name):
-    if not callable(f):
-        raise ValueError(f"{name} must be a callable, got {type(f).__name__}")
 
 
 def _call(f, name, *args, shape=None):
@@ -116,6 +107,17 @@ def _states(x0):
 
 # ----------------------------------------------------------------------------- Langevin
 
+def _langevin_args(x0, step, n_steps, temperature, keep_every, rng):
+    """The checked arguments shared by ``ula`` and ``mala`` (the states copied)."""
+    x = _states(x0).copy()
+    h = as_scalar(step, "step", positive=True)
+    n_steps = as_count(n_steps, "n_steps")
+    T = as_scalar(temperature, "temperature", positive=True)
+    keep_every = as_count(keep_every, "keep_every")
+    check_size((n_steps // keep_every + 1, *x.shape), "n_steps")
+    return x, h, n_steps, T, keep_every, _rng(rng)
+
+
 def ula(grad_V, x0, step, n_steps, rng=None, temperature=1.0, keep_every=1) -> np.ndarray:
     """Unadjusted Langevin algorithm ``x_{k+1} = x_k - h ∇V(x_k) + sqrt(2 h T) ξ_k``.
 
@@ -124,14 +126,9 @@ def ula(grad_V, x0, step, n_steps, rng=None, temperature=1.0, keep_every=1) -> n
     (``k = keep_every``), shape ``(n_steps // k + 1, *x0.shape)``. The noise of step ``k`` is
     ``rng.standard_normal(x0.shape)``, drawn in that order.
     """
-    _callable(grad_V, "grad_V")
-    x = _states(x0).copy()
-    h = as_scalar(step, "step", positive=True)
-    n_steps = _int(n_steps, "n_steps")
-    T = as_scalar(temperature, "temperature", positive=True)
-    keep_every = _int(keep_every, "keep_every")
-    check_size((n_steps // keep_every + 1, *x.shape), "n_steps")
-    rng = _rng(rng)
+    check_callable(grad_V, "grad_V")
+    x, h, n_steps, T, keep_every, rng = _langevin_args(x0, step, n_steps, temperature,
+                                                       keep_every, rng)
     noise = np.sqrt(2 * h * T)
     out = [x.copy()]
     for k in range(1, n_steps + 1):
@@ -143,7 +140,7 @@ def ula(grad_V, x0, step, n_steps, rng=None, temperature=1.0, keep_every=1) -> n
 
 def mala_log_proposal(y, x, grad_V, step, temperature=1.0) -> np.ndarray:
     """``log q(y | x)`` for the MALA proposal ``q(· | x) = N(x - h ∇V(x), 2 h T Id)`` (last axis)."""
-    _callable(grad_V, "grad_V")
+    check_callable(grad_V, "grad_V")
     y, x = as_array(y, "y"), as_array(x, "x")
     if y.shape != x.shape or x.ndim == 0:
         raise ValueError(f"y and x must have the same shape (..., d), got {y.shape} and {x.shape}")
@@ -173,11 +170,11 @@ def metropolis_hastings(log_pi, propose, log_q, x0, n_steps, rng=None):
     accepted proposals (per chain when ``m`` chains are run).
     """
     for f, name in ((log_pi, "log_pi"), (propose, "propose")):
-        _callable(f, name)
+        check_callable(f, name)
     if log_q is not None:
-        _callable(log_q, "log_q")
+        check_callable(log_q, "log_q")
     x = _states(x0).copy()
-    n_steps = _int(n_steps, "n_steps")
+    n_steps = as_count(n_steps, "n_steps")
     check_size((n_steps + 1, *x.shape), "n_steps")
     rng = _rng(rng)
     batch = x.shape[:-1]
@@ -206,15 +203,10 @@ def mala(V, grad_V, x0, step, n_steps, rng=None, temperature=1.0, keep_every=1):
     Same shapes and random stream as :func:`ula` (``ξ``), then one uniform number per chain and step.
     Returns ``(states, acceptance_rate)``, the states kept every ``keep_every`` steps.
     """
-    _callable(V, "V")
-    _callable(grad_V, "grad_V")
-    x = _states(x0).copy()
-    h = as_scalar(step, "step", positive=True)
-    n_steps = _int(n_steps, "n_steps")
-    T = as_scalar(temperature, "temperature", positive=True)
-    keep_every = _int(keep_every, "keep_every")
-    check_size((n_steps // keep_every + 1, *x.shape), "n_steps")
-    rng = _rng(rng)
+    check_callable(V, "V")
+    check_callable(grad_V, "grad_V")
+    x, h, n_steps, T, keep_every, rng = _langevin_args(x0, step, n_steps, temperature,
+                                                       keep_every, rng)
     batch = x.shape[:-1]
     V_x, g_x = _call(V, "V", x, shape=batch), _call(grad_V, "grad_V", x, shape=x.shape)
     out, accepted = [x.copy()], np.zeros(batch)
@@ -244,14 +236,14 @@ def transition_times(grad_V, x0, step, n_steps, level, rng=None, temperature=1.0
     of transitions): the mean of ``durations`` alone is biased low, since the long transitions are
     the ones that the end of the run cuts off.
     """
-    _callable(grad_V, "grad_V")
+    check_callable(grad_V, "grad_V")
     x = as_array(x0, "x0")
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != 1 or x.shape[0] == 0:
         raise ValueError(f"x0 must have shape (m,) or (m, 1), got {np.shape(x0)}")
     h = as_scalar(step, "step", positive=True)
-    n_steps = _int(n_steps, "n_steps")
+    n_steps = as_count(n_steps, "n_steps")
     level = as_scalar(level, "level", positive=True)
     T = as_scalar(temperature, "temperature", positive=True)
     rng = _rng(rng)
@@ -278,7 +270,7 @@ def mean_first_passage_time(V, a, b, temperature=1.0, lower=None, n_grid=20001) 
     ``a - 4 (b - a)``, fine for a confining ``V``). Trapezoidal rule on ``n_grid`` points (``a`` is one
     of them), computed with the exponents shifted to avoid overflow.
     """
-    _callable(V, "V")
+    check_callable(V, "V")
     a, b = as_scalar(a, "a"), as_scalar(b, "b")
     if b <= a:
         raise ValueError(f"b must be > a, got a={a}, b={b}")
@@ -286,7 +278,7 @@ def mean_first_passage_time(V, a, b, temperature=1.0, lower=None, n_grid=20001) 
     lower = a - 4 * (b - a) if lower is None else as_scalar(lower, "lower")
     if lower >= a:
         raise ValueError(f"lower must be < a, got {lower}")
-    n_grid = _int(n_grid, "n_grid", minimum=5)
+    n_grid = as_count(n_grid, "n_grid", minimum=5)
     check_size((4, n_grid), "n_grid")
     n_left = min(max(int(round((a - lower) / (b - lower) * (n_grid - 1))), 2), n_grid - 3)
     z = np.concatenate([np.linspace(lower, a, n_left + 1)[:-1], np.linspace(a, b, n_grid - n_left)])
@@ -367,7 +359,7 @@ def ising_couplings(L, periodic=True) -> np.ndarray:
     With ``periodic`` the lattice is a torus (for ``L = 2`` the two neighbours of a site along an
     axis coincide and the coupling counts twice).
     """
-    L = _int(L, "L", minimum=2)
+    L = as_count(L, "L", minimum=2)
     check_size((L * L, L * L), "L")
     J = np.zeros((L * L, L * L))
     for r, c in itertools.product(range(L), range(L)):
@@ -395,7 +387,7 @@ def gibbs_boltzmann(J, h, beta, s0, n_sweeps, rng=None) -> np.ndarray:
     s = _spins(s0, J.shape[0], "s0").copy()
     if s.ndim > 2:
         raise ValueError(f"s0 must have shape (n,) or (m, n), got {s.shape}")
-    n_sweeps = _int(n_sweeps, "n_sweeps")
+    n_sweeps = as_count(n_sweeps, "n_sweeps")
     check_size((n_sweeps + 1, *s.shape), "n_sweeps")
     rng = _rng(rng)
     out = [s.copy()]
@@ -441,7 +433,7 @@ def autocorrelation(x, max_lag=None) -> np.ndarray:
     are averaged, then divided by the lag-0 value."""
     x = _chains(x)
     n = x.shape[0]
-    max_lag = n - 1 if max_lag is None else _int(max_lag, "max_lag", minimum=0)
+    max_lag = n - 1 if max_lag is None else as_count(max_lag, "max_lag", minimum=0)
     max_lag = min(max_lag, n - 1)
     y = x - x.mean()
     f = np.fft.rfft(y, n=2 * n, axis=0)

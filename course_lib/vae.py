@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.nets import mlp
-from course_lib.utils import as_array, as_scalar, check_size
+from course_lib.utils import as_array, as_count, as_scalar, check_size
 
 __all__ = [
     "VAE",
@@ -75,12 +75,6 @@ def _tensor(x, name, ndim=None):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
 
-
-def _int(x, name, minimum=1):
-    v = as_scalar(x, name, integer=True)
-    if v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    return int(v)
 
 
 def reparametrize(mu, logvar, eps):
@@ -132,7 +126,7 @@ class VAE(nn.Module):
         if likelihood not in _LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {_LIKELIHOODS}, got {likelihood!r}")
         self.encoder, self.decoder, self.likelihood = encoder, decoder, likelihood
-        self.q = _int(q, "q")
+        self.q = as_count(q, "q")
         check_size(self.q, "q")
         if likelihood == "gaussian":
             self.log_sigma = nn.Parameter(torch.zeros(()))
@@ -177,7 +171,7 @@ class VAE(nn.Module):
         """Monte Carlo ELBO per sample, ``(B,)``: ``n_samples`` reparametrised draws (or the given
         ``eps`` of shape ``(B, q)`` or ``(S, B, q)``) for ``E_q log p(x|z)``, the KL in closed
         form."""
-        n_samples = _int(n_samples, "n_samples")
+        n_samples = as_count(n_samples, "n_samples")
         mu, logvar = self.encode(x)
         if eps is None:
             check_size((n_samples, *mu.shape), "n_samples")
@@ -193,7 +187,7 @@ class VAE(nn.Module):
 
     def iwae(self, x, k: int):
         """The importance-weighted bound ``log (1/k) Σ_s p(x, z_s)/q(z_s|x)`` per sample."""
-        k = _int(k, "k")
+        k = as_count(k, "k")
         mu, logvar = self.encode(x)
         check_size((k, *mu.shape), "k")
         z = _reparametrize(mu, logvar, self._eps(mu, k, None))
@@ -211,7 +205,7 @@ class VAE(nn.Module):
     def sample(self, n: int):
         """Decoder means at ``n`` latent points drawn from the prior (probabilities if
         Bernoulli)."""
-        n = _int(n, "n")
+        n = as_count(n, "n")
         check_size((n, self.q), "n")
         p = next(self.decoder.parameters())
         out = self.decoder(torch.randn(n, self.q, dtype=p.dtype, device=p.device))
@@ -232,7 +226,7 @@ class VAE(nn.Module):
 def mlp_vae(d: int, q: int, hidden: int = 128, likelihood: str = "bernoulli") -> VAE:
     """A VAE with one hidden ``tanh`` layer in the encoder ``d → hidden → 2q`` and in the decoder
     ``q → hidden → d``."""
-    d, q, hidden = _int(d, "d"), _int(q, "q"), _int(hidden, "hidden")
+    d, q, hidden = as_count(d, "d"), as_count(q, "q"), as_count(hidden, "hidden")
     check_size(d, "d")
     check_size(q, "q")
     check_size((hidden, d + 2 * q + 2), "hidden")
@@ -243,7 +237,7 @@ def mlp_vae(d: int, q: int, hidden: int = 128, likelihood: str = "bernoulli") ->
 def linear_vae(d: int, q: int) -> VAE:
     """Linear encoder ``x ↦ (A x + a, C x + c)`` and decoder ``z ↦ W z + b``, Gaussian likelihood
     with scalar standard deviation: the generative model of probabilistic PCA."""
-    d, q = _int(d, "d"), _int(q, "q")
+    d, q = as_count(d, "d"), as_count(q, "q")
     if q > d:
         raise ValueError(f"q must be <= d={d}, got {q}")
     check_size(d, "d")
@@ -258,7 +252,7 @@ def ppca(X, q: int):
     ``log_lik`` the maximal *average* log-likelihood (see the module docstring)."""
     X = as_array(X, "X", ndim=2)
     n, d = X.shape
-    q = _int(q, "q")
+    q = as_count(q, "q")
     if q >= d:
         raise ValueError(f"q must be < d={d} (the noise variance is the mean of the d - q "
                          f"smallest eigenvalues), got {q}")
